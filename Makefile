@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xfrm_mobility: top-level build.
+#
+#   make                 module for KDIR and mobctl
+#   make KDIR=<dir>      module against another kernel headers tree
+#   make modules-all     module for every test kernel (build/<krel>/), W=1 C=1,
+#                        warnings are errors
+#   make check           the whole test suite (installs its dependencies)
+#   make demo            the handover demo in a VM
+#   make deps            install build/test dependencies (Debian)
+#   make regen           regenerate netlink code from the YAML spec
+#   make install         install the module (for KDIR's kernel) and mobctl
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KERNELRELEASE)/build) \
+	$(shell scripts/kernels.sh 2>/dev/null | awk 'NR == 1 { print $$3 }'))
+
+MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
+	$(wildcard include/uapi/linux/*.h)
+
+.PHONY: all module mobctl modules-all module-for unit fuzz regen regen-check \
+	deps check demo style install clean
+
+all: module mobctl
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers found: set KDIR or run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+mobctl:
+	$(MAKE) -C tools/mobctl
+
+# Build in a shadow tree per kernel so that both kernels' objects coexist.
+module-for:
+	@test -n "$(KREL)" -a -n "$(KDIR)" || { echo "usage: make module-for KREL=<krel> KDIR=<headers>" >&2; exit 2; }
+	@rm -rf build/$(KREL) && mkdir -p build/$(KREL)
+	@cp -r --parents $(MODULE_SRCS) build/$(KREL)/
+	@echo "  BUILD   build/$(KREL)/xfrm_mobility.ko (W=1 C=1)"
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/build/$(KREL) W=1 C=1 modules \
+		> build/$(KREL)/build.log 2>&1 || { cat build/$(KREL)/build.log; exit 1; }
+	@if grep -E '(warning|error):' build/$(KREL)/build.log; then \
+		echo "build for $(KREL) has warnings" >&2; exit 1; fi
+	@echo "  OK      $(KREL): 0 warnings"
+
+modules-all:
+	@scripts/kernels.sh | while read -r series krel kdir vmlinuz; do \
+		$(MAKE) --no-print-directory module-for KREL=$$krel KDIR=$$kdir || exit 1; \
+	done
+
+unit:
+	$(MAKE) -C tests/unit check
+
+fuzz:
+	$(MAKE) -C tests/unit fuzz
+
+regen:
+	scripts/ynl-regen.sh
+
+regen-check:
+	scripts/ynl-regen.sh --check
+
+deps:
+	scripts/deps.sh
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+style:
+	scripts/style.sh
+
+install: module mobctl
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C tools/mobctl install
+
+clean:
+	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	$(MAKE) -C tools/mobctl clean
+	-$(MAKE) -C tests/unit clean
+	rm -rf build

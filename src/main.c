@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: fast, secure mobility for established IPsec SAs.
+ *
+ * Module and per-netns setup only; see Documentation/xfrm_mobility.rst.
+ */
+
+#include <linux/module.h>
+#include <net/netns/generic.h>
+
+#include "conn.h"
+#include "netlink.h"
+#include "xm.h"
+
+static unsigned int xm_net_id __read_mostly;
+
+/**
+ * xm_net() - the module's state of a network namespace
+ * @net: namespace
+ *
+ * Return: the state; it exists from namespace creation (or module load)
+ * until namespace exit (or module unload).
+ */
+struct xm_net *xm_net(const struct net *net)
+{
+	return net_generic(net, xm_net_id);
+}
+
+static int __net_init xm_net_init(struct net *net)
+{
+	struct xm_net *xn = xm_net(net);
+
+	xn->net = net;
+	mutex_init(&xn->lock);
+	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
+	return 0;
+}
+
+static void __net_exit xm_net_exit(struct net *net)
+{
+	struct xm_net *xn = xm_net(net);
+
+	mutex_lock(&xn->lock);
+	xm_conn_remove_all(xn);
+	mutex_unlock(&xn->lock);
+	xa_destroy(&xn->conns);
+	mutex_destroy(&xn->lock);
+}
+
+static struct pernet_operations xm_net_ops = {
+	.init = xm_net_init,
+	.exit = xm_net_exit,
+	.id = &xm_net_id,
+	.size = sizeof(struct xm_net),
+};
+
+static int __init xm_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&xm_net_ops);
+	if (err)
+		return err;
+
+	err = xm_netlink_init();
+	if (err)
+		goto err_pernet;
+
+	pr_info("loaded\n");
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&xm_net_ops);
+	return err;
+}
+
+static void __exit xm_exit(void)
+{
+	/* No new request can start once the family is gone. */
+	xm_netlink_uninit();
+	unregister_pernet_subsys(&xm_net_ops);
+	/* Connections are freed with kfree_rcu(). */
+	rcu_barrier();
+}
+
+module_init(xm_init);
+module_exit(xm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Fast, secure mobility for established IPsec SAs");
+MODULE_AUTHOR("The xfrm_mobility authors");
+MODULE_ALIAS_GENL_FAMILY(XFRM_MOBILITY_FAMILY_NAME);

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: generic netlink handlers and event notifications.
+ *
+ * Policies and the ops table are generated from
+ * Documentation/netlink/specs/xfrm_mobility.yaml (netlink-gen.c); this
+ * file implements the handlers. Every request runs with CAP_NET_ADMIN
+ * (GENL_ADMIN_PERM) in the sender's netns, and touches only that netns.
+ */
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/udp.h>
+
+#include "conn.h"
+#include "netlink.h"
+#include "netlink-gen.h"
+#include "sa.h"
+
+static int put_addr(struct sk_buff *skb, int attr4, int attr6, u16 family,
+		    const xfrm_address_t *a)
+{
+	if (family == AF_INET)
+		return nla_put_in_addr(skb, attr4, a->a4);
+	return nla_put_in6_addr(skb, attr6, &a->in6);
+}
+
+static int put_sa(struct sk_buff *skb, int attr, int dir,
+		  const struct xm_sa_info *info)
+{
+	const struct xm_sa_id *id = &info->id;
+	struct nlattr *nest;
+	u32 encap;
+
+	nest = nla_nest_start(skb, attr);
+	if (!nest)
+		return -EMSGSIZE;
+
+	encap = info->encap_type == UDP_ENCAP_ESPINUDP ?
+		XFRM_MOBILITY_ENCAP_ESPINUDP : XFRM_MOBILITY_ENCAP_NONE;
+	if (nla_put_u32(skb, XFRM_MOBILITY_A_SA_DIR, dir) ||
+	    nla_put_be32(skb, XFRM_MOBILITY_A_SA_SPI, id->spi) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_SA_FAMILY, id->family) ||
+	    put_addr(skb, XFRM_MOBILITY_A_SA_SADDR_IPV4,
+		     XFRM_MOBILITY_A_SA_SADDR_IPV6, id->family, &id->saddr) ||
+	    put_addr(skb, XFRM_MOBILITY_A_SA_DADDR_IPV4,
+		     XFRM_MOBILITY_A_SA_DADDR_IPV6, id->family, &id->daddr) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_SA_ENCAP, encap))
+		goto err_cancel;
+	if (info->encap_type &&
+	    (nla_put_be16(skb, XFRM_MOBILITY_A_SA_ENCAP_SPORT,
+			  info->encap_sport) ||
+	     nla_put_be16(skb, XFRM_MOBILITY_A_SA_ENCAP_DPORT,
+			  info->encap_dport)))
+		goto err_cancel;
+	if (dir == XFRM_MOBILITY_DIR_OUT &&
+	    nla_put_u64_64bit(skb, XFRM_MOBILITY_A_SA_OSEQ, info->oseq,
+			      XFRM_MOBILITY_A_SA_PAD))
+		goto err_cancel;
+
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* Context: &xm_net.lock held. */
+static int put_sas(struct sk_buff *skb, int attr, struct xm_conn *conn)
+{
+	struct xm_sa_info info;
+	int dir;
+
+	for (dir = XFRM_MOBILITY_DIR_IN; dir <= XFRM_MOBILITY_DIR_OUT; dir++) {
+		if (xm_sa_snapshot(conn, dir, &info))
+			continue;
+		if (put_sa(skb, attr, dir, &info))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/* Context: &xm_net.lock held. */
+static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
+		     enum xfrm_mobility_conn_state state)
+{
+	if (nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ID, conn->id) ||
+	    (conn->name[0] &&
+	     nla_put_string(skb, XFRM_MOBILITY_A_CONN_NAME, conn->name)) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_REQID, conn->reqid) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_MARK, conn->mark.v) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_MARK_MASK, conn->mark.m) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_IF_ID, conn->if_id) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ROLE, conn->role) ||
+	    nla_put_u16(skb, XFRM_MOBILITY_A_CONN_REG_PORT, conn->reg_port) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_STATE, state) ||
+	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct xm_net *xn = xm_net(genl_info_net(info));
+	struct nlattr **attrs = info->attrs;
+	struct xm_conn cfg = {}, *conn;
+	struct sk_buff *reply;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, XFRM_MOBILITY_A_CONN_REQID))
+		return -EINVAL;
+
+	cfg.reqid = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_REQID]);
+	if (attrs[XFRM_MOBILITY_A_CONN_NAME])
+		nla_strscpy(cfg.name, attrs[XFRM_MOBILITY_A_CONN_NAME],
+			    sizeof(cfg.name));
+	if (attrs[XFRM_MOBILITY_A_CONN_MARK])
+		cfg.mark.v = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_MARK]);
+	if (attrs[XFRM_MOBILITY_A_CONN_MARK_MASK])
+		cfg.mark.m = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_MARK_MASK]);
+	if (cfg.mark.v & ~cfg.mark.m) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[XFRM_MOBILITY_A_CONN_MARK],
+				    "mark has bits outside the mark mask");
+		return -EINVAL;
+	}
+	if (attrs[XFRM_MOBILITY_A_CONN_IF_ID])
+		cfg.if_id = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_IF_ID]);
+	cfg.role = XFRM_MOBILITY_ROLE_MOBILE;
+	if (attrs[XFRM_MOBILITY_A_CONN_ROLE])
+		cfg.role = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_ROLE]);
+	cfg.reg_port = XFRM_MOBILITY_DEFAULT_REG_PORT;
+	if (attrs[XFRM_MOBILITY_A_CONN_REG_PORT])
+		cfg.reg_port = nla_get_u16(attrs[XFRM_MOBILITY_A_CONN_REG_PORT]);
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &xfrm_mobility_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+
+	mutex_lock(&xn->lock);
+	conn = xm_conn_create(xn, &cfg, info->extack);
+	if (IS_ERR(conn)) {
+		mutex_unlock(&xn->lock);
+		err = PTR_ERR(conn);
+		goto err_free;
+	}
+	if (nla_put_u32(reply, XFRM_MOBILITY_A_CONN_ID, conn->id)) {
+		xm_conn_remove(conn);
+		mutex_unlock(&xn->lock);
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_CONN_ADD, 0, 0, 0, GFP_KERNEL);
+	mutex_unlock(&xn->lock);
+
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+err_free:
+	nlmsg_free(reply);
+	return err;
+}
+
+/* Context: &xm_net.lock held. */
+static struct xm_conn *conn_from_attrs(struct xm_net *xn,
+				       struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	const char *name = NULL;
+	struct xm_conn *conn;
+	u32 id = 0;
+
+	if (!attrs[XFRM_MOBILITY_A_CONN_ID] && !attrs[XFRM_MOBILITY_A_CONN_NAME]) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "connection id or name is required");
+		return ERR_PTR(-EINVAL);
+	}
+	if (attrs[XFRM_MOBILITY_A_CONN_ID])
+		id = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_ID]);
+	if (attrs[XFRM_MOBILITY_A_CONN_NAME])
+		name = nla_data(attrs[XFRM_MOBILITY_A_CONN_NAME]);
+
+	conn = xm_conn_find(xn, id, name);
+	if (!conn) {
+		NL_SET_BAD_ATTR(info->extack, attrs[XFRM_MOBILITY_A_CONN_ID] ?:
+				attrs[XFRM_MOBILITY_A_CONN_NAME]);
+		NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
+		return ERR_PTR(-ENOENT);
+	}
+	return conn;
+}
+
+int xfrm_mobility_nl_conn_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct xm_net *xn = xm_net(genl_info_net(info));
+	struct xm_conn *conn;
+	int err = 0;
+
+	mutex_lock(&xn->lock);
+	conn = conn_from_attrs(xn, info);
+	if (IS_ERR(conn)) {
+		err = PTR_ERR(conn);
+		goto out;
+	}
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_CONN_DEL, 0, 0, 0, GFP_KERNEL);
+	xm_conn_remove(conn);
+out:
+	mutex_unlock(&xn->lock);
+	return err;
+}
+
+int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
+				     struct netlink_callback *cb)
+{
+	struct xm_net *xn = xm_net(sock_net(skb->sk));
+	struct nlattr **attrs = xm_dump_attrs(cb);
+	unsigned long index = cb->args[0];
+	const char *name = NULL;
+	struct xm_conn *conn;
+	u32 id = 0;
+	int err = 0;
+
+	if (attrs[XFRM_MOBILITY_A_CONN_ID])
+		id = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_ID]);
+	if (attrs[XFRM_MOBILITY_A_CONN_NAME])
+		name = nla_data(attrs[XFRM_MOBILITY_A_CONN_NAME]);
+
+	mutex_lock(&xn->lock);
+	xa_for_each_start(&xn->conns, index, conn, index) {
+		enum xfrm_mobility_conn_state state;
+		void *hdr;
+
+		if ((id && conn->id != id) || (name && strcmp(conn->name, name)))
+			continue;
+
+		state = xm_sa_check(conn);
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &xfrm_mobility_nl_family,
+				  NLM_F_MULTI, XFRM_MOBILITY_CMD_CONN_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		if (fill_conn(skb, conn, state)) {
+			genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&xn->lock);
+
+	/* Resume from the connection that did not fit. */
+	cb->args[0] = index;
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+int xfrm_mobility_nl_handover_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	NL_SET_ERR_MSG_MOD(info->extack, "handover is not supported yet");
+	return -EOPNOTSUPP;
+}
+
+/**
+ * xm_nl_notify() - multicast an event about a connection
+ * @conn: connection the event is about
+ * @type: event type
+ * @seq: registration sequence number, 0 if not applicable
+ * @nat: &enum xfrm_mobility_nat flags, 0 if not applicable
+ * @error: negative errno of a failure, 0 otherwise
+ * @gfp: allocation flags
+ *
+ * Context: process context, &xm_net.lock held (the SAs are reported as
+ * they are after the event).
+ */
+void xm_nl_notify(struct xm_conn *conn, enum xfrm_mobility_event type,
+		  u32 seq, u32 nat, int error, gfp_t gfp)
+{
+	struct net *net = conn->xn->net;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&xfrm_mobility_nl_family, net,
+				XFRM_MOBILITY_NLGRP_EVENTS))
+		return;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &xfrm_mobility_nl_family, 0,
+			  XFRM_MOBILITY_CMD_EVENT_NTF);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_TYPE, type) ||
+	    nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_CONN_ID, conn->id) ||
+	    (conn->name[0] &&
+	     nla_put_string(msg, XFRM_MOBILITY_A_EVENT_CONN_NAME, conn->name)) ||
+	    (seq && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_SEQ, seq)) ||
+	    (nat && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_NAT, nat)) ||
+	    (error && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_ERROR, -error)) ||
+	    nla_put_u64_64bit(msg, XFRM_MOBILITY_A_EVENT_TIME_NS,
+			      ktime_get_boottime_ns(), XFRM_MOBILITY_A_EVENT_PAD) ||
+	    put_sas(msg, XFRM_MOBILITY_A_EVENT_SA, conn))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&xfrm_mobility_nl_family, net, msg, 0,
+				XFRM_MOBILITY_NLGRP_EVENTS, gfp);
+	return;
+
+err_free:
+	nlmsg_free(msg);
+}
+
+/**
+ * xm_netlink_init() - register the generic netlink family
+ *
+ * Return: 0 or a negative errno.
+ */
+int xm_netlink_init(void)
+{
+	return genl_register_family(&xfrm_mobility_nl_family);
+}
+
+/**
+ * xm_netlink_uninit() - unregister the generic netlink family
+ *
+ * On return no handler runs any more and none will start.
+ */
+void xm_netlink_uninit(void)
+{
+	genl_unregister_family(&xfrm_mobility_nl_family);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _XM_SA_H
+#define _XM_SA_H
+
+#include "xm.h"
+
+struct netlink_ext_ack;
+
+/**
+ * struct xm_sa_info - a consistent snapshot of one SA for reporting
+ * @id: identity of the SA
+ * @encap_type: UDP_ENCAP_* of the SA, 0 for plain ESP
+ * @encap_sport: encapsulation source port, network order
+ * @encap_dport: encapsulation destination port, network order
+ * @oseq: last outbound sequence number used
+ */
+struct xm_sa_info {
+	struct xm_sa_id id;
+	u16 encap_type;
+	__be16 encap_sport;
+	__be16 encap_dport;
+	u64 oseq;
+};
+
+int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack);
+struct xfrm_state *xm_sa_lookup(struct net *net, const struct xm_conn *conn,
+				int dir);
+int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info);
+enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn);
+
+#endif /* _XM_SA_H */
