@@ -8,7 +8,10 @@
 #include <net/netlink.h>
 
 #include "conn.h"
+#include "reg.h"
+#include "rx.h"
 #include "sa.h"
+#include "tx.h"
 
 static bool same_selector(const struct xm_conn *a, const struct xm_conn *b)
 {
@@ -65,10 +68,24 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	conn->role = cfg->role;
 	conn->reg_port = cfg->reg_port;
 	refcount_set(&conn->refcnt, 1);
+	INIT_HLIST_NODE(&conn->spi_node);
+	xm_reg_conn_init(conn);
 
 	err = xm_sa_resolve(conn, extack);
 	if (err)
 		goto err_free;
+	if (conn->sa[XFRM_MOBILITY_DIR_IN].family != AF_INET) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "only IPv4 outer addresses are supported so far");
+		err = -EAFNOSUPPORT;
+		goto err_free;
+	}
+	err = xm_encap_sock_get(xn);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "cannot open the ESP-in-UDP socket");
+		goto err_free;
+	}
 
 	err = xa_alloc(&xn->conns, &conn->id, conn, XA_LIMIT(1, U32_MAX),
 		       GFP_KERNEL);
@@ -77,6 +94,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 		goto err_free;
 	}
 	xn->n_conns++;
+	xm_rx_index(conn);
 	return conn;
 
 err_free:
@@ -97,10 +115,11 @@ void xm_conn_put(struct xm_conn *conn)
 }
 
 /**
- * xm_conn_remove() - stop managing a connection
- * @conn: connection; the table's reference is dropped
+ * xm_conn_remove() - take a connection out of the table
+ * @conn: connection
  *
- * The SAs are not touched.
+ * The SAs are not touched. Once &xm_net.lock is released the caller must
+ * call xm_conn_release().
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -109,8 +128,23 @@ void xm_conn_remove(struct xm_conn *conn)
 	struct xm_net *xn = conn->xn;
 
 	lockdep_assert_held(&xn->lock);
+	conn->dead = true;
+	xm_rx_unindex(conn);
 	xa_erase(&xn->conns, conn->id);
 	xn->n_conns--;
+}
+
+/**
+ * xm_conn_release() - finish removing a connection
+ * @conn: connection taken out of the table by xm_conn_remove()
+ *
+ * Waits for the connection's timers and drops the table's reference.
+ *
+ * Context: process context, &xm_net.lock not held.
+ */
+void xm_conn_release(struct xm_conn *conn)
+{
+	xm_reg_conn_stop(conn);
 	xm_conn_put(conn);
 }
 
@@ -150,14 +184,22 @@ struct xm_conn *xm_conn_find(struct xm_net *xn, u32 id, const char *name)
  * xm_conn_remove_all() - forget every connection of a netns
  * @xn: per-netns state
  *
- * Context: process context, @xn->lock held.
+ * Context: process context, @xn->lock not held.
  */
 void xm_conn_remove_all(struct xm_net *xn)
 {
 	struct xm_conn *conn;
 	unsigned long index;
 
-	lockdep_assert_held(&xn->lock);
-	xa_for_each(&xn->conns, index, conn)
-		xm_conn_remove(conn);
+	for (;;) {
+		index = 0;
+		mutex_lock(&xn->lock);
+		conn = xa_find(&xn->conns, &index, ULONG_MAX, XA_PRESENT);
+		if (conn)
+			xm_conn_remove(conn);
+		mutex_unlock(&xn->lock);
+		if (!conn)
+			break;
+		xm_conn_release(conn);
+	}
 }

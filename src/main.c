@@ -10,6 +10,9 @@
 
 #include "conn.h"
 #include "netlink.h"
+#include "reg.h"
+#include "rx.h"
+#include "tx.h"
 #include "xm.h"
 
 static unsigned int xm_net_id __read_mostly;
@@ -33,6 +36,7 @@ static int __net_init xm_net_init(struct net *net)
 	xn->net = net;
 	mutex_init(&xn->lock);
 	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
+	hash_init(xn->by_spi);
 	return 0;
 }
 
@@ -40,8 +44,9 @@ static void __net_exit xm_net_exit(struct net *net)
 {
 	struct xm_net *xn = xm_net(net);
 
-	mutex_lock(&xn->lock);
 	xm_conn_remove_all(xn);
+	mutex_lock(&xn->lock);
+	xm_encap_sock_put(xn);
 	mutex_unlock(&xn->lock);
 	xa_destroy(&xn->conns);
 	mutex_destroy(&xn->lock);
@@ -58,19 +63,32 @@ static int __init xm_init(void)
 {
 	int err;
 
-	err = register_pernet_subsys(&xm_net_ops);
+	err = xm_reg_init();
 	if (err)
 		return err;
 
-	err = xm_netlink_init();
+	err = register_pernet_subsys(&xm_net_ops);
+	if (err)
+		goto err_reg;
+
+	err = xm_rx_init();
 	if (err)
 		goto err_pernet;
+
+	err = xm_netlink_init();
+	if (err)
+		goto err_rx;
 
 	pr_info("loaded\n");
 	return 0;
 
+err_rx:
+	xm_rx_uninit();
 err_pernet:
+	xm_reg_stop();
 	unregister_pernet_subsys(&xm_net_ops);
+err_reg:
+	xm_reg_uninit();
 	return err;
 }
 
@@ -78,7 +96,13 @@ static void __exit xm_exit(void)
 {
 	/* No new request can start once the family is gone. */
 	xm_netlink_uninit();
+	/* No hook runs once this returns; queued messages remain. */
+	xm_rx_uninit();
+	/* Handle queued messages; retransmission timers stop rearming. */
+	xm_reg_stop();
+	/* Cancels the timers and frees every connection of every netns. */
 	unregister_pernet_subsys(&xm_net_ops);
+	xm_reg_uninit();
 	/* Connections are freed with kfree_rcu(). */
 	rcu_barrier();
 }

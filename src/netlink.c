@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "netlink.h"
 #include "netlink-gen.h"
+#include "reg.h"
 #include "sa.h"
 
 static int put_addr(struct sk_buff *skb, int attr4, int attr6, u16 family,
@@ -84,6 +85,41 @@ static int put_sas(struct sk_buff *skb, int attr, struct xm_conn *conn)
 	return 0;
 }
 
+static const u16 xm_stat_attr[XM_STAT_MAX] = {
+	[XM_STAT_RREQ_TX] = XFRM_MOBILITY_A_STATS_RREQ_TX,
+	[XM_STAT_RREQ_RX] = XFRM_MOBILITY_A_STATS_RREQ_RX,
+	[XM_STAT_RREP_TX] = XFRM_MOBILITY_A_STATS_RREP_TX,
+	[XM_STAT_RREP_RX] = XFRM_MOBILITY_A_STATS_RREP_RX,
+	[XM_STAT_RETRANSMITS] = XFRM_MOBILITY_A_STATS_RETRANSMITS,
+	[XM_STAT_MOVES] = XFRM_MOBILITY_A_STATS_MOVES,
+	[XM_STAT_DROP_MALFORMED] = XFRM_MOBILITY_A_STATS_DROP_MALFORMED,
+	[XM_STAT_DROP_STALE] = XFRM_MOBILITY_A_STATS_DROP_STALE,
+	[XM_STAT_DROP_UNEXPECTED] = XFRM_MOBILITY_A_STATS_DROP_UNEXPECTED,
+	[XM_STAT_DROP_WRONG_CONN] = XFRM_MOBILITY_A_STATS_DROP_WRONG_CONN,
+	[XM_STAT_DROP_NO_TUPLE] = XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE,
+	[XM_STAT_TX_ERRORS] = XFRM_MOBILITY_A_STATS_TX_ERRORS,
+};
+
+static int put_stats(struct sk_buff *skb, struct xm_conn *conn)
+{
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, XFRM_MOBILITY_A_CONN_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < XM_STAT_MAX; i++) {
+		if (nla_put_u64_64bit(skb, xm_stat_attr[i],
+				      atomic64_read(&conn->stats[i]),
+				      XFRM_MOBILITY_A_STATS_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* Context: &xm_net.lock held. */
 static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 		     enum xfrm_mobility_conn_state state)
@@ -98,7 +134,15 @@ static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ROLE, conn->role) ||
 	    nla_put_u16(skb, XFRM_MOBILITY_A_CONN_REG_PORT, conn->reg_port) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_STATE, state) ||
-	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn))
+	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn) ||
+	    put_stats(skb, conn) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_REG_STATE, conn->reg_state) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_REG_SEQ,
+			conn->role == XFRM_MOBILITY_ROLE_MOBILE ?
+			conn->tx_seq : conn->rx_seq) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_NAT, conn->nat) ||
+	    nla_put_u64_64bit(skb, XFRM_MOBILITY_A_CONN_LAST_MOVE_NS,
+			      conn->last_move_ns, XFRM_MOBILITY_A_CONN_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -158,6 +202,7 @@ int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_u32(reply, XFRM_MOBILITY_A_CONN_ID, conn->id)) {
 		xm_conn_remove(conn);
 		mutex_unlock(&xn->lock);
+		xm_conn_release(conn);
 		err = -EMSGSIZE;
 		goto err_free;
 	}
@@ -215,6 +260,9 @@ int xfrm_mobility_nl_conn_del_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_CONN_DEL, 0, 0, 0, GFP_KERNEL);
 	xm_conn_remove(conn);
+	mutex_unlock(&xn->lock);
+	xm_conn_release(conn);
+	return 0;
 out:
 	mutex_unlock(&xn->lock);
 	return err;
@@ -270,8 +318,38 @@ int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
 
 int xfrm_mobility_nl_handover_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	NL_SET_ERR_MSG_MOD(info->extack, "handover is not supported yet");
-	return -EOPNOTSUPP;
+	struct xm_net *xn = xm_net(genl_info_net(info));
+	struct nlattr **attrs = info->attrs;
+	xfrm_address_t local = {}, *plocal = NULL;
+	struct xm_conn *conn;
+	int err;
+
+	if (attrs[XFRM_MOBILITY_A_CONN_LOCAL_IPV6]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[XFRM_MOBILITY_A_CONN_LOCAL_IPV6],
+				    "IPv6 outer addresses are not supported yet");
+		return -EAFNOSUPPORT;
+	}
+	if (attrs[XFRM_MOBILITY_A_CONN_LOCAL_IPV4]) {
+		local.a4 = nla_get_in_addr(attrs[XFRM_MOBILITY_A_CONN_LOCAL_IPV4]);
+		if (ipv4_is_zeronet(local.a4) || ipv4_is_multicast(local.a4) ||
+		    ipv4_is_lbcast(local.a4)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[XFRM_MOBILITY_A_CONN_LOCAL_IPV4],
+					    "not a unicast address");
+			return -EINVAL;
+		}
+		plocal = &local;
+	}
+
+	mutex_lock(&xn->lock);
+	conn = conn_from_attrs(xn, info);
+	if (IS_ERR(conn))
+		err = PTR_ERR(conn);
+	else
+		err = xm_reg_handover(conn, plocal, info->extack);
+	mutex_unlock(&xn->lock);
+	return err;
 }
 
 /**

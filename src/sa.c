@@ -4,6 +4,7 @@
  */
 
 #include <linux/in.h>
+#include <linux/timekeeping.h>
 #include <net/xfrm.h>
 
 #include "sa.h"
@@ -15,6 +16,7 @@ struct tmpl_walk {
 	u16 family;
 	xfrm_address_t local;
 	xfrm_address_t remote;
+	struct xfrm_selector sel;
 };
 
 /* Runs under xfrm_policy_lock with BH off: only read, never sleep. */
@@ -37,6 +39,7 @@ static int find_out_tmpl(struct xfrm_policy *pol, int dir, int count,
 		    t->mode != XFRM_MODE_TUNNEL)
 			continue;
 		w->found = true;
+		w->sel = pol->selector;
 		w->family = t->encap_family;
 		w->local = t->saddr;
 		w->remote = t->id.daddr;
@@ -156,6 +159,7 @@ int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack)
 	}
 
 	memcpy(conn->sa, s.sa, sizeof(conn->sa));
+	conn->sel = t.sel;
 	return 0;
 }
 
@@ -258,4 +262,312 @@ int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info)
 	spin_unlock_bh(&x->lock);
 	xfrm_state_put(x);
 	return 0;
+}
+
+/**
+ * xm_sa_endpoints() - read the current outer endpoints of a connection
+ * @conn: connection
+ * @ep: filled from the outbound SA
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0, or -ENOENT if the outbound SA is gone.
+ */
+int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep)
+{
+	struct xm_sa_info out;
+	int err;
+
+	err = xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_OUT, &out);
+	if (err)
+		return err;
+	memset(ep, 0, sizeof(*ep));
+	ep->family = out.id.family;
+	ep->local = out.id.saddr;
+	ep->remote = out.id.daddr;
+	ep->encap_type = out.encap_type;
+	ep->local_port = out.encap_sport;
+	ep->remote_port = out.encap_dport;
+	return 0;
+}
+
+static u64 get_oseq(struct xfrm_state *x)
+{
+	u64 seq;
+
+	spin_lock_bh(&x->lock);
+	if (x->replay_esn)
+		seq = (u64)x->replay_esn->oseq_hi << 32 | x->replay_esn->oseq;
+	else
+		seq = x->replay.oseq;
+	spin_unlock_bh(&x->lock);
+	return seq;
+}
+
+static void set_oseq(struct xfrm_state *x, u64 seq)
+{
+	spin_lock_bh(&x->lock);
+	if (x->replay_esn) {
+		x->replay_esn->oseq = lower_32_bits(seq);
+		x->replay_esn->oseq_hi = upper_32_bits(seq);
+	} else {
+		x->replay.oseq = lower_32_bits(seq);
+	}
+	spin_unlock_bh(&x->lock);
+}
+
+/* Move encapsulation ports in place; addresses are unchanged. */
+static void set_ports(struct xfrm_state *x, __be16 sport, __be16 dport)
+{
+	/* esp_output_encap() reads the ports under x->lock. */
+	spin_lock_bh(&x->lock);
+	if (x->encap) {
+		x->encap->encap_sport = sport;
+		x->encap->encap_dport = dport;
+	}
+	spin_unlock_bh(&x->lock);
+}
+
+#define XM_MAX_POLS	16
+
+struct pol_walk {
+	u32 reqid;
+	u32 if_id;
+	u16 family;
+	const xfrm_address_t *local;
+	const xfrm_address_t *remote;
+	unsigned int n;
+	struct xfrm_policy *pols[XM_MAX_POLS];
+};
+
+static bool tmpl_is(const struct xfrm_tmpl *t, const struct pol_walk *w,
+		    const xfrm_address_t *src, const xfrm_address_t *dst)
+{
+	return t->reqid == w->reqid && t->id.proto == IPPROTO_ESP &&
+	       t->mode == XFRM_MODE_TUNNEL && t->encap_family == w->family &&
+	       xfrm_addr_equal(&t->saddr, src, w->family) &&
+	       xfrm_addr_equal(&t->id.daddr, dst, w->family);
+}
+
+/* Runs under xfrm_policy_lock with BH off: only collect and hold. */
+static int collect_pols(struct xfrm_policy *pol, int dir, int count,
+			void *data)
+{
+	struct pol_walk *w = data;
+	int i;
+
+	if (pol->if_id != w->if_id || w->n == XM_MAX_POLS)
+		return 0;
+	read_lock_bh(&pol->lock);
+	for (i = 0; i < pol->xfrm_nr; i++) {
+		const struct xfrm_tmpl *t = &pol->xfrm_vec[i];
+
+		if (tmpl_is(t, w, w->local, w->remote) ||
+		    tmpl_is(t, w, w->remote, w->local)) {
+			xfrm_pol_hold(pol);
+			w->pols[w->n++] = pol;
+			break;
+		}
+	}
+	read_unlock_bh(&pol->lock);
+	return 0;
+}
+
+/*
+ * Point the templates of every policy of the connection at the new
+ * endpoints, like xfrm_policy_migrate() does, and bump the policy genid so
+ * that cached bundles built on the old SAs are not used any more.
+ */
+static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from,
+			   const struct xm_endpoints *to)
+{
+	struct net *net = conn->xn->net;
+	struct xfrm_policy_walk walk;
+	struct pol_walk w = {
+		.reqid = conn->reqid,
+		.if_id = conn->if_id,
+		.family = from->family,
+		.local = &from->local,
+		.remote = &from->remote,
+	};
+	unsigned int i;
+	int j;
+
+	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
+	xfrm_policy_walk(net, &walk, collect_pols, &w);
+	xfrm_policy_walk_done(&walk, net);
+
+	for (i = 0; i < w.n; i++) {
+		struct xfrm_policy *pol = w.pols[i];
+
+		write_lock_bh(&pol->lock);
+		if (!pol->walk.dead) {
+			for (j = 0; j < pol->xfrm_nr; j++) {
+				struct xfrm_tmpl *t = &pol->xfrm_vec[j];
+
+				if (tmpl_is(t, &w, &from->local, &from->remote)) {
+					t->saddr = to->local;
+					t->id.daddr = to->remote;
+				} else if (tmpl_is(t, &w, &from->remote,
+						   &from->local)) {
+					t->saddr = to->remote;
+					t->id.daddr = to->local;
+				}
+			}
+			atomic_inc(&pol->genid);
+		}
+		write_unlock_bh(&pol->lock);
+		xfrm_pol_put(pol);
+	}
+}
+
+static struct xfrm_state *clone_to(struct xfrm_state *x,
+				   const xfrm_address_t *saddr,
+				   const xfrm_address_t *daddr,
+				   struct xfrm_encap_tmpl *encap)
+{
+	struct xfrm_migrate m = {
+		.old_daddr = x->id.daddr,
+		.old_saddr = x->props.saddr,
+		.new_daddr = *daddr,
+		.new_saddr = *saddr,
+		.proto = IPPROTO_ESP,
+		.mode = XFRM_MODE_TUNNEL,
+		.reqid = x->props.reqid,
+		.old_family = x->props.family,
+		.new_family = x->props.family,
+	};
+
+	/*
+	 * xfrm_state_migrate() clones keys, replay state, lifetimes and
+	 * counters, initialises the clone and hashes it; the original stays
+	 * in place until we delete it.
+	 */
+	return xfrm_state_migrate(x, &m, encap);
+}
+
+/**
+ * xm_sa_move() - move a connection's SA pair to new outer endpoints
+ * @conn: connection
+ * @to: new endpoints; @to->family must be the current family
+ * @extack: where to say why the move failed, may be NULL
+ *
+ * When only the encapsulation ports change, the ports are rewritten in
+ * place. Otherwise both SAs are replaced by clones at the new addresses
+ * (same SPIs, keys, replay state, lifetimes) and the policy templates of
+ * the connection are rewritten, then the old SAs are deleted.
+ *
+ * The outbound clone starts %XM_SEQ_GAP sequence numbers after the
+ * original: the original may still send packets until it is deleted, and
+ * a sequence number used twice is a nonce used twice under AES-GCM.
+ *
+ * Context: process context, &xm_net.lock held; takes
+ * &netns_xfrm.xfrm_cfg_mutex to serialise with IKE daemons' requests.
+ * Return: 0 if the SAs are at @to (moved or already there), else a
+ * negative errno and the SAs are unchanged.
+ */
+int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
+	       struct netlink_ext_ack *extack)
+{
+	struct net *net = conn->xn->net;
+	struct xfrm_state *in = NULL, *out = NULL, *nin, *nout;
+	struct xfrm_encap_tmpl enc_in, enc_out, *pin = NULL, *pout = NULL;
+	struct xm_endpoints from;
+	u64 seq, final_seq;
+	bool addrs, ports;
+	int err;
+
+	lockdep_assert_held(&conn->xn->lock);
+
+	err = xm_sa_endpoints(conn, &from);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the outbound SA is gone");
+		return err;
+	}
+	if (to->family != from.family) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "moving between address families is not supported");
+		return -EAFNOSUPPORT;
+	}
+	if (from.encap_type && !to->encap_type) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "removing UDP encapsulation is not supported");
+		return -EOPNOTSUPP;
+	}
+
+	addrs = !xfrm_addr_equal(&from.local, &to->local, to->family) ||
+		!xfrm_addr_equal(&from.remote, &to->remote, to->family) ||
+		from.encap_type != to->encap_type;
+	ports = from.local_port != to->local_port ||
+		from.remote_port != to->remote_port;
+	if (!addrs && !ports)
+		return 0;
+
+	mutex_lock(&net->xfrm.xfrm_cfg_mutex);
+	in = xm_sa_lookup(net, conn, XFRM_MOBILITY_DIR_IN);
+	out = xm_sa_lookup(net, conn, XFRM_MOBILITY_DIR_OUT);
+	if (!in || !out) {
+		NL_SET_ERR_MSG_MOD(extack, "an SA of the connection is gone");
+		err = -ENOENT;
+		goto out_unlock;
+	}
+
+	if (!addrs) {
+		set_ports(out, to->local_port, to->remote_port);
+		set_ports(in, to->remote_port, to->local_port);
+		goto out_moved;
+	}
+
+	if (to->encap_type) {
+		memset(&enc_in, 0, sizeof(enc_in));
+		enc_in.encap_type = to->encap_type;
+		enc_in.encap_sport = to->remote_port;
+		enc_in.encap_dport = to->local_port;
+		enc_out = enc_in;
+		enc_out.encap_sport = to->local_port;
+		enc_out.encap_dport = to->remote_port;
+		pin = &enc_in;
+		pout = &enc_out;
+	}
+
+	nin = clone_to(in, &to->remote, &to->local, pin);
+	if (!nin) {
+		NL_SET_ERR_MSG_MOD(extack, "could not clone the inbound SA");
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+	nout = clone_to(out, &to->local, &to->remote, pout);
+	if (!nout) {
+		xfrm_state_delete(nin);
+		NL_SET_ERR_MSG_MOD(extack, "could not clone the outbound SA");
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+
+	seq = get_oseq(out);
+	set_oseq(nout, seq + XM_SEQ_GAP);
+	move_templates(conn, &from, to);
+
+	xfrm_state_delete(out);
+	xfrm_state_delete(in);
+
+	/* The original is dead now: its last sequence number is final. */
+	final_seq = get_oseq(out);
+	if (final_seq >= seq + XM_SEQ_GAP)
+		pr_warn_ratelimited("conn %u: outbound sequence %llu reached the moved SA's start %llu\n",
+				    conn->id, final_seq, seq + XM_SEQ_GAP);
+
+	set_id(&conn->sa[XFRM_MOBILITY_DIR_IN], nin);
+	set_id(&conn->sa[XFRM_MOBILITY_DIR_OUT], nout);
+
+out_moved:
+	conn->last_move_ns = ktime_get_boottime_ns();
+	xm_stat_inc(conn, XM_STAT_MOVES);
+	err = 0;
+out_unlock:
+	mutex_unlock(&net->xfrm.xfrm_cfg_mutex);
+	if (in)
+		xfrm_state_put(in);
+	if (out)
+		xfrm_state_put(out);
+	return err;
 }

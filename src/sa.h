@@ -29,3 +29,28 @@ int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info);
 enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn);
 
 #endif /* _XM_SA_H */
+
+/**
+ * struct xm_endpoints - outer endpoints of a connection's SA pair
+ * @family: outer address family
+ * @local: local outer address
+ * @remote: remote outer address
+ * @encap_type: UDP_ENCAP_ESPINUDP, or 0 for plain ESP
+ * @local_port: local UDP port (network order), with encapsulation
+ * @remote_port: remote UDP port (network order), with encapsulation
+ */
+struct xm_endpoints {
+	u16 family;
+	xfrm_address_t local;
+	xfrm_address_t remote;
+	u16 encap_type;
+	__be16 local_port;
+	__be16 remote_port;
+};
+
+/* Gap left in the outbound sequence space by a move, see xm_sa_move(). */
+#define XM_SEQ_GAP	4096
+
+int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep);
+int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
+	       struct netlink_ext_ack *extack);

@@ -5,17 +5,41 @@
 #ifndef _XM_XM_H
 #define _XM_XM_H
 
+#include <linux/atomic.h>
+#include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/xfrm.h>
 
 #include <uapi/linux/xfrm_mobility.h>
 
+#include "proto.h"
+
 /* Upper bound on managed connections per network namespace. */
 #define XM_MAX_CONNS		(1U << 20)
+/* UDP port of ESP-in-UDP (RFC 3948) the module listens on. */
+#define XM_ENCAP_PORT		4500
+
+/* Per-connection counters, see the stats attribute set of the spec. */
+enum xm_stat {
+	XM_STAT_RREQ_TX,
+	XM_STAT_RREQ_RX,
+	XM_STAT_RREP_TX,
+	XM_STAT_RREP_RX,
+	XM_STAT_RETRANSMITS,
+	XM_STAT_MOVES,
+	XM_STAT_DROP_MALFORMED,
+	XM_STAT_DROP_STALE,
+	XM_STAT_DROP_UNEXPECTED,
+	XM_STAT_DROP_WRONG_CONN,
+	XM_STAT_DROP_NO_TUPLE,
+	XM_STAT_TX_ERRORS,
+	XM_STAT_MAX
+};
 
 /**
  * struct xm_sa_id - identity of an SA in its netns' SAD
@@ -48,11 +72,29 @@ struct xm_sa_id {
  * @reg_port: inner UDP port of registration messages, host order
  * @sa: identities of the inbound and outbound SA, indexed by
  *	&enum xfrm_mobility_dir
+ * @sel: selector of the outbound policy: inner source and destination of
+ *	registration messages
+ * @in_spi: SPI of the inbound SA, read locklessly by the receive hooks
+ * @spi_node: in &xm_net.by_spi, keyed by @in_spi
+ * @dead: set under &xm_net.lock when the connection leaves the table
+ * @reg_state: &enum xfrm_mobility_reg_state
+ * @tx_seq: mobile: sequence number of the newest request sent
+ * @tx_nonce: mobile: nonce of the newest request sent
+ * @tx_view: mobile: outer header of the newest request, as built
+ * @rx_seq: gateway: sequence number of the newest request accepted
+ * @rx_nonce: gateway: nonce of the newest request accepted
+ * @rx_reply: gateway: the reply sent to that request, for duplicates
+ * @rx_reply_len: length of @rx_reply
+ * @nat: NAT flags of the last completed registration
+ * @last_move_ns: CLOCK_BOOTTIME of the last SA move
+ * @retries: mobile: retransmissions of the outstanding request
+ * @retx: mobile: retransmission timer of the outstanding request
+ * @stats: counters, &enum xm_stat
  * @refcnt: references; the connection table holds one
  * @rcu: to free the object after readers are done
  *
- * Configuration fields are written only at creation. @sa is protected by
- * &xm_net.lock.
+ * Configuration fields are written only at creation. Unless stated
+ * otherwise the other fields are protected by &xm_net.lock.
  */
 struct xm_conn {
 	struct xm_net *xn;
@@ -64,9 +106,31 @@ struct xm_conn {
 	u32 role;
 	u16 reg_port;
 	struct xm_sa_id sa[2];
+	struct xfrm_selector sel;
+	__be32 in_spi;
+	struct hlist_node spi_node;
+	bool dead;
+	u32 reg_state;
+	u32 tx_seq;
+	u64 tx_nonce;
+	struct xm_view tx_view;
+	u32 rx_seq;
+	u64 rx_nonce;
+	u8 rx_reply[XM_MSG_MAX];
+	u16 rx_reply_len;
+	u32 nat;
+	u64 last_move_ns;
+	unsigned int retries;
+	struct delayed_work retx;
+	atomic64_t stats[XM_STAT_MAX];
 	refcount_t refcnt;
 	struct rcu_head rcu;
 };
+
+static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
+{
+	atomic64_inc(&conn->stats[s]);
+}
 
 /**
  * struct xm_net - per network namespace state
@@ -76,12 +140,18 @@ struct xm_conn {
  * @conns: connections by id; lookups under RCU or @lock, changes under
  *	@lock
  * @n_conns: number of entries in @conns, under @lock
+ * @by_spi: connections by inbound SPI; readers under RCU (softirq),
+ *	writers under @lock
+ * @encap_sock: UDP socket decapsulating ESP-in-UDP on %XM_ENCAP_PORT when
+ *	no other socket (an IKE daemon's) holds that port; under @lock
  */
 struct xm_net {
 	struct net *net;
 	struct mutex lock;
 	struct xarray conns;
 	unsigned int n_conns;
+	DECLARE_HASHTABLE(by_spi, 10);
+	struct socket *encap_sock;
 };
 
 struct xm_net *xm_net(const struct net *net);

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: the registration exchange.
+ *
+ * Mobile host X: on a handover it moves its own SA pair to the new local
+ * address (its traffic flows from that moment), then sends a registration
+ * request (RREQ) through the moved outbound SA and retransmits it with
+ * exponential backoff until the matching reply (RREP) arrives.
+ *
+ * Gateway Y: on an authenticated RREQ newer than the last one it accepted,
+ * it compares X's view of the outer header with the header it received,
+ * moves its SA pair to the observed endpoint (its traffic to X flows from
+ * that moment), and answers through the moved outbound SA.
+ *
+ * Everything here runs in process context under &xm_net.lock.
+ */
+
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/ipv6.h>
+
+#include "netlink.h"
+#include "reg.h"
+#include "rx.h"
+#include "sa.h"
+#include "tx.h"
+
+#define XM_RTO_INIT	msecs_to_jiffies(250)
+#define XM_RTO_MAX	msecs_to_jiffies(4000)
+#define XM_MAX_RETRIES	8
+
+/* Methods this implementation can receive and send. */
+#define XM_METHODS	XM_METHOD_ESPINUDP
+
+static struct workqueue_struct *xm_wq;
+static bool xm_stopping;
+
+static void view_to_ep(u16 family, xfrm_address_t *a, const union xm_addr *va)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET)
+		a->a4 = va->a4;
+	else
+		memcpy(&a->in6, va->b, sizeof(a->in6));
+}
+
+static void ep_to_addr(union xm_addr *va, u16 family, const xfrm_address_t *a)
+{
+	memset(va, 0, sizeof(*va));
+	if (family == AF_INET)
+		va->a4 = a->a4;
+	else
+		memcpy(va->b, &a->in6, sizeof(va->b));
+}
+
+/* Outer header of packets sent through the outbound SA at @ep. */
+static void ep_to_view(const struct xm_endpoints *ep, struct xm_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->family = ep->family == AF_INET ? XM_FAMILY_IPV4 : XM_FAMILY_IPV6;
+	v->encap = ep->encap_type ? XM_ENCAP_ESPINUDP : XM_ENCAP_NONE;
+	if (ep->encap_type) {
+		v->sport = ep->local_port;
+		v->dport = ep->remote_port;
+	}
+	ep_to_addr(&v->saddr, ep->family, &ep->local);
+	ep_to_addr(&v->daddr, ep->family, &ep->remote);
+}
+
+static u16 view_family(const struct xm_view *v)
+{
+	return v->family == XM_FAMILY_IPV4 ? AF_INET : AF_INET6;
+}
+
+/* Is @a inside @prefix/@plen? */
+static bool in_prefix(u16 family, const xfrm_address_t *a,
+		      const xfrm_address_t *prefix, u8 plen)
+{
+	if (family == AF_INET)
+		return !plen || !((a->a4 ^ prefix->a4) &
+				  htonl(~0U << (32 - min_t(u8, plen, 32))));
+	return ipv6_prefix_equal(&a->in6, &prefix->in6, min_t(u8, plen, 128));
+}
+
+/*
+ * The inner packet of a registration message must travel between the
+ * connection's traffic selectors, in the reverse direction of the outbound
+ * policy.
+ */
+static bool inner_ok(const struct xm_conn *conn, const struct xm_rx_msg *msg)
+{
+	const struct xfrm_selector *sel = &conn->sel;
+
+	return in_prefix(sel->family, &msg->inner_src, &sel->daddr,
+			 sel->prefixlen_d) &&
+	       in_prefix(sel->family, &msg->inner_dst, &sel->saddr,
+			 sel->prefixlen_s);
+}
+
+static void send_rreq(struct xm_conn *conn)
+{
+	struct xm_msg m = {
+		.type = XM_MSG_RREQ,
+		.seq = conn->tx_seq,
+		.nonce = conn->tx_nonce,
+		.present = XM_PRESENT_SENDER_VIEW | XM_PRESENT_METHODS,
+		.sender = conn->tx_view,
+		.methods = XM_METHODS,
+	};
+	u8 buf[XM_MSG_MAX];
+	int len, err;
+
+	len = xm_msg_build(&m, buf, sizeof(buf));
+	err = len < 0 ? len : xm_tx_msg(conn, buf, len);
+	if (err) {
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, conn->tx_seq,
+			     0, err, GFP_KERNEL);
+		return;
+	}
+	xm_stat_inc(conn, XM_STAT_RREQ_TX);
+}
+
+/**
+ * xm_reg_handover() - move a mobile connection and register the move
+ * @conn: connection in the mobile role
+ * @local: new local outer address, or NULL to use the source address the
+ *	routing table now picks towards the peer
+ * @extack: where to say why the handover failed
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0 once the SAs are moved and the request is sent (or will be
+ * retransmitted), else a negative errno.
+ */
+int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
+		    struct netlink_ext_ack *extack)
+{
+	struct xm_endpoints from, to;
+	int err;
+
+	lockdep_assert_held(&conn->xn->lock);
+
+	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "only a mobile connection can hand over");
+		return -EINVAL;
+	}
+	if (xm_sa_check(conn) != XFRM_MOBILITY_CONN_STATE_OK ||
+	    xm_sa_endpoints(conn, &from)) {
+		NL_SET_ERR_MSG_MOD(extack, "the connection's SAs are gone");
+		return -ENOENT;
+	}
+
+	to = from;
+	if (local) {
+		to.local = *local;
+	} else {
+		err = xm_tx_route_source(conn->xn->net, conn->mark.v,
+					 from.family, &from.remote, &to.local);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(extack, "no route to the peer");
+			return err;
+		}
+	}
+	/* Registration goes UDP-encapsulated: it passes NATs. */
+	if (!to.encap_type) {
+		to.encap_type = UDP_ENCAP_ESPINUDP;
+		to.local_port = htons(XM_ENCAP_PORT);
+		to.remote_port = htons(XM_ENCAP_PORT);
+	}
+
+	err = xm_sa_move(conn, &to, extack);
+	if (err) {
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, 0, 0, err,
+			     GFP_KERNEL);
+		return err;
+	}
+	xm_rx_index(conn);
+
+	/* A newer request supersedes any outstanding one. */
+	conn->tx_seq = conn->tx_seq + 1 ?: 1;
+	conn->tx_nonce = get_random_u64();
+	ep_to_view(&to, &conn->tx_view);
+	conn->reg_state = XFRM_MOBILITY_REG_STATE_PENDING;
+	conn->retries = 0;
+
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, conn->tx_seq, 0, 0,
+		     GFP_KERNEL);
+	send_rreq(conn);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREQ_SENT, conn->tx_seq, 0, 0,
+		     GFP_KERNEL);
+	mod_delayed_work(xm_wq, &conn->retx, XM_RTO_INIT);
+	return 0;
+}
+
+static void retx_work(struct work_struct *work)
+{
+	struct xm_conn *conn = container_of(to_delayed_work(work),
+					    struct xm_conn, retx);
+	struct xm_net *xn = conn->xn;
+	unsigned long rto;
+
+	mutex_lock(&xn->lock);
+	if (conn->dead || READ_ONCE(xm_stopping) ||
+	    conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING)
+		goto out;
+
+	if (++conn->retries > XM_MAX_RETRIES) {
+		conn->reg_state = XFRM_MOBILITY_REG_STATE_FAILED;
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, conn->tx_seq,
+			     0, -ETIMEDOUT, GFP_KERNEL);
+		goto out;
+	}
+	xm_stat_inc(conn, XM_STAT_RETRANSMITS);
+	send_rreq(conn);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RETRANSMIT, conn->tx_seq, 0, 0,
+		     GFP_KERNEL);
+	rto = min_t(unsigned long, XM_RTO_INIT << conn->retries, XM_RTO_MAX);
+	queue_delayed_work(xm_wq, &conn->retx, rto);
+out:
+	mutex_unlock(&xn->lock);
+}
+
+static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
+			 const struct xm_rx_msg *msg)
+{
+	struct xm_msg rep = {
+		.type = XM_MSG_RREP,
+		.seq = m->seq,
+		.nonce = m->nonce,
+		.present = XM_PRESENT_ALL,
+		.observed = msg->observed,
+		.methods = XM_METHODS,
+	};
+	struct xm_endpoints from, to;
+	bool dup;
+	u32 nat;
+	int len, err;
+
+	dup = conn->rx_seq && m->seq == conn->rx_seq &&
+	      m->nonce == conn->rx_nonce;
+	if (!dup && conn->rx_seq && (s32)(m->seq - conn->rx_seq) <= 0) {
+		xm_stat_inc(conn, XM_STAT_DROP_STALE);
+		return;
+	}
+	if (!msg->have_view) {
+		xm_stat_inc(conn, XM_STAT_DROP_NO_TUPLE);
+		return;
+	}
+	if (view_family(&msg->observed) != conn->sa[XFRM_MOBILITY_DIR_IN].family) {
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
+		return;
+	}
+	xm_stat_inc(conn, XM_STAT_RREQ_RX);
+	nat = xm_classify(&m->sender, &msg->observed);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREQ_RECEIVED, m->seq, nat, 0,
+		     GFP_KERNEL);
+
+	if (xm_sa_endpoints(conn, &from)) {
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
+			     -ENOENT, GFP_KERNEL);
+		return;
+	}
+	/* The peer is where the request came from, as seen here. */
+	to = from;
+	view_to_ep(from.family, &to.remote, &msg->observed.saddr);
+	if (msg->observed.encap == XM_ENCAP_ESPINUDP) {
+		to.encap_type = UDP_ENCAP_ESPINUDP;
+		to.remote_port = msg->observed.sport;
+		to.local_port = msg->observed.dport;
+	}
+	err = xm_sa_move(conn, &to, NULL);
+	if (err) {
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
+			     err, GFP_KERNEL);
+		return;
+	}
+	if (memcmp(&from, &to, sizeof(to)))
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, m->seq, nat, 0,
+			     GFP_KERNEL);
+
+	conn->rx_seq = m->seq;
+	conn->rx_nonce = m->nonce;
+	conn->nat = nat;
+	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
+
+	ep_to_view(&to, &rep.sender);
+	rep.verdict.nat = nat;
+	rep.verdict.method = XM_ENCAP_ESPINUDP;
+	len = xm_msg_build(&rep, conn->rx_reply, sizeof(conn->rx_reply));
+	if (len < 0) {
+		conn->rx_reply_len = 0;
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		return;
+	}
+	conn->rx_reply_len = len;
+	err = xm_tx_msg(conn, conn->rx_reply, len);
+	if (err) {
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
+			     err, GFP_KERNEL);
+		return;
+	}
+	xm_stat_inc(conn, XM_STAT_RREP_TX);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_SENT, m->seq, nat, 0,
+		     GFP_KERNEL);
+}
+
+static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
+			const struct xm_rx_msg *msg)
+{
+	struct xm_endpoints from, to;
+
+	if (m->seq != conn->tx_seq) {
+		xm_stat_inc(conn, XM_STAT_DROP_STALE);
+		return;
+	}
+	if (m->nonce != conn->tx_nonce ||
+	    conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING) {
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
+		return;
+	}
+	xm_stat_inc(conn, XM_STAT_RREP_RX);
+	cancel_delayed_work(&conn->retx);
+	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
+	conn->nat = m->verdict.nat;
+
+	/*
+	 * Compare the gateway's view of its reply with what arrived here: a
+	 * translated source port of the gateway is learnt, so that our
+	 * packets go where its replies come from.
+	 */
+	if (msg->have_view && msg->observed.encap == XM_ENCAP_ESPINUDP &&
+	    !xm_sa_endpoints(conn, &from) && from.encap_type &&
+	    msg->observed.sport != from.remote_port) {
+		to = from;
+		to.remote_port = msg->observed.sport;
+		if (!xm_sa_move(conn, &to, NULL))
+			xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, m->seq,
+				     conn->nat, 0, GFP_KERNEL);
+	}
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_RECEIVED, m->seq,
+		     conn->nat, 0, GFP_KERNEL);
+}
+
+static void rx_work(struct work_struct *work)
+{
+	struct xm_rx_msg *msg = container_of(work, struct xm_rx_msg, work);
+	struct xm_net *xn = xm_net(msg->net);
+	struct xm_conn *conn;
+	struct xm_msg m;
+
+	mutex_lock(&xn->lock);
+	conn = xa_load(&xn->conns, msg->conn_id);
+	if (!conn || conn->dead)
+		goto out;
+	if (conn->sa[XFRM_MOBILITY_DIR_IN].spi != msg->spi) {
+		xm_stat_inc(conn, XM_STAT_DROP_STALE);
+		goto out;
+	}
+	if (!inner_ok(conn, msg)) {
+		xm_stat_inc(conn, XM_STAT_DROP_WRONG_CONN);
+		goto out;
+	}
+	if (xm_msg_parse(msg->buf, msg->len, &m)) {
+		xm_stat_inc(conn, XM_STAT_DROP_MALFORMED);
+		goto out;
+	}
+
+	if (m.type == XM_MSG_RREQ && conn->role == XFRM_MOBILITY_ROLE_GATEWAY)
+		gateway_rreq(conn, &m, msg);
+	else if (m.type == XM_MSG_RREP && conn->role == XFRM_MOBILITY_ROLE_MOBILE)
+		mobile_rrep(conn, &m, msg);
+	else
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
+out:
+	mutex_unlock(&xn->lock);
+	put_net(msg->net);
+	kfree(msg);
+}
+
+/**
+ * xm_reg_queue_rx() - hand a received registration message to process
+ *	context
+ * @net: namespace the message arrived in
+ * @msg: the message; ownership passes to this function
+ *
+ * Context: softirq.
+ */
+void xm_reg_queue_rx(struct net *net, struct xm_rx_msg *msg)
+{
+	msg->net = maybe_get_net(net);
+	if (!msg->net) {
+		kfree(msg);
+		return;
+	}
+	INIT_WORK(&msg->work, rx_work);
+	queue_work(xm_wq, &msg->work);
+}
+
+/**
+ * xm_reg_conn_init() - prepare the registration state of a connection
+ * @conn: new connection
+ */
+void xm_reg_conn_init(struct xm_conn *conn)
+{
+	INIT_DELAYED_WORK(&conn->retx, retx_work);
+	conn->reg_state = XFRM_MOBILITY_REG_STATE_IDLE;
+}
+
+/**
+ * xm_reg_conn_stop() - stop the timers of a connection leaving the table
+ * @conn: connection, already marked dead
+ *
+ * Context: process context, &xm_net.lock not held.
+ */
+void xm_reg_conn_stop(struct xm_conn *conn)
+{
+	cancel_delayed_work_sync(&conn->retx);
+}
+
+/**
+ * xm_reg_init() - create the module's workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xm_reg_init(void)
+{
+	/* Ordered: messages of a connection are handled in arrival order. */
+	xm_wq = alloc_ordered_workqueue("xfrm_mobility", WQ_MEM_RECLAIM);
+	return xm_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * xm_reg_stop() - finish queued messages and stop rearming timers
+ *
+ * Called after the receive hooks and the netlink family are gone, before
+ * the per-netns state is torn down.
+ */
+void xm_reg_stop(void)
+{
+	WRITE_ONCE(xm_stopping, true);
+	flush_workqueue(xm_wq);
+}
+
+/**
+ * xm_reg_uninit() - destroy the module's workqueue
+ */
+void xm_reg_uninit(void)
+{
+	destroy_workqueue(xm_wq);
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: receive hooks.
+ *
+ * An xfrm4_protocol at priority 50 sees every ESP packet before xfrm_input()
+ * (plain ESP through .handler, ESP-in-UDP through .input_handler). For
+ * packets of managed inbound SAs it records the outer header, which
+ * xfrm_input() replaces by the inner packet in tunnel mode. After
+ * decryption, integrity and anti-replay checks, xfrm_input() calls
+ * .cb_handler: there a registration message of a managed connection is
+ * copied out with its outer header, consumed, and handed to process
+ * context. Nothing is ever learnt from a packet that has not passed the
+ * SA's authentication and replay check.
+ */
+
+#include <linux/hash.h>
+#include <linux/ip.h>
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/xfrm.h>
+
+#include "reg.h"
+#include "rx.h"
+
+/*
+ * Outer headers of packets between the receive hook and the callback,
+ * keyed by skb address. skb->cb has no byte to spare across xfrm_input()
+ * (see Documentation/xfrm_mobility.rst), hence a side table. A slot is
+ * overwritten on collision; a registration message that lost its outer
+ * header is dropped and counted, and the peer retransmits.
+ */
+#define XM_TUPLE_BITS	8
+#define XM_TUPLE_MAXAGE	HZ
+
+struct xm_tuple_slot {
+	spinlock_t lock;	/* protects the fields below */
+	const struct sk_buff *skb;
+	__be32 spi;
+	unsigned long stamp;
+	struct xm_view view;
+};
+
+static struct xm_tuple_slot xm_tuples[1 << XM_TUPLE_BITS];
+
+static struct xm_tuple_slot *tuple_slot(const struct sk_buff *skb)
+{
+	return &xm_tuples[hash_ptr(skb, XM_TUPLE_BITS)];
+}
+
+static void tuple_put(const struct sk_buff *skb, __be32 spi,
+		      const struct xm_view *view)
+{
+	struct xm_tuple_slot *s = tuple_slot(skb);
+
+	spin_lock(&s->lock);
+	s->skb = skb;
+	s->spi = spi;
+	s->stamp = jiffies;
+	s->view = *view;
+	spin_unlock(&s->lock);
+}
+
+static bool tuple_take(const struct sk_buff *skb, __be32 spi,
+		       struct xm_view *view)
+{
+	struct xm_tuple_slot *s = tuple_slot(skb);
+	bool found = false;
+
+	spin_lock(&s->lock);
+	if (s->skb == skb) {
+		found = s->spi == spi &&
+			time_before(jiffies, s->stamp + XM_TUPLE_MAXAGE);
+		if (found && view)
+			*view = s->view;
+		s->skb = NULL;
+	}
+	spin_unlock(&s->lock);
+	return found;
+}
+
+/**
+ * xm_rx_index() - make a connection's inbound SA known to the hooks
+ * @conn: connection, with its inbound SA resolved
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_rx_index(struct xm_conn *conn)
+{
+	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
+
+	lockdep_assert_held(&conn->xn->lock);
+	if (!hlist_unhashed(&conn->spi_node)) {
+		if (conn->in_spi == spi)
+			return;
+		hash_del_rcu(&conn->spi_node);
+	}
+	WRITE_ONCE(conn->in_spi, spi);
+	hash_add_rcu(conn->xn->by_spi, &conn->spi_node, (__force u32)spi);
+}
+
+/**
+ * xm_rx_unindex() - forget a connection's inbound SA
+ * @conn: connection
+ *
+ * Readers may still see @conn until an RCU grace period has passed.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_rx_unindex(struct xm_conn *conn)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	if (!hlist_unhashed(&conn->spi_node))
+		hlist_del_init_rcu(&conn->spi_node);
+}
+
+/* Context: RCU read side. */
+static struct xm_conn *conn_by_spi(struct xm_net *xn, __be32 spi)
+{
+	struct xm_conn *conn;
+
+	hash_for_each_possible_rcu(xn->by_spi, conn, spi_node, (__force u32)spi)
+		if (READ_ONCE(conn->in_spi) == spi)
+			return conn;
+	return NULL;
+}
+
+static void view_from_skb(struct sk_buff *skb, int encap_type,
+			  struct xm_view *v)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+
+	memset(v, 0, sizeof(*v));
+	v->family = XM_FAMILY_IPV4;
+	v->saddr.a4 = iph->saddr;
+	v->daddr.a4 = iph->daddr;
+	if (encap_type == UDP_ENCAP_ESPINUDP) {
+		/*
+		 * xfrm4_udp_encap_rcv() pulled the UDP header but left it in
+		 * the linear area, right before the ESP header.
+		 */
+		const struct udphdr *uh = (const void *)(skb->data -
+							 sizeof(*uh));
+
+		v->encap = XM_ENCAP_ESPINUDP;
+		v->sport = uh->source;
+		v->dport = uh->dest;
+	} else {
+		v->encap = XM_ENCAP_NONE;
+	}
+}
+
+/* Record the outer header of a packet of a managed inbound SA. */
+static void record(struct sk_buff *skb, int encap_type)
+{
+	struct xm_net *xn;
+	struct xm_view v;
+	__be32 spi, seq;
+
+	if (!skb->dev || xfrm_parse_spi(skb, IPPROTO_ESP, &spi, &seq))
+		return;
+	xn = xm_net(dev_net(skb->dev));
+	if (hash_empty(xn->by_spi))
+		return;
+
+	rcu_read_lock();
+	if (conn_by_spi(xn, spi)) {
+		view_from_skb(skb, encap_type, &v);
+		tuple_put(skb, spi, &v);
+	}
+	rcu_read_unlock();
+}
+
+static int xm_esp4_rcv(struct sk_buff *skb)
+{
+	record(skb, 0);
+	return -EINVAL;		/* let xfrm_interface or esp4 take it */
+}
+
+static int xm_esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
+			 int encap_type)
+{
+	record(skb, encap_type);
+	return -EINVAL;
+}
+
+static int xm_esp4_err(struct sk_buff *skb, u32 info)
+{
+	return -ENOENT;		/* not ours: continue the chain */
+}
+
+/*
+ * Inner packet of a registration message? Returns the UDP payload offset
+ * and length, or a negative value.
+ */
+static int reg_payload(struct sk_buff *skb, const struct xm_conn *conn,
+		       __be32 *isrc, __be32 *idst, unsigned int *len)
+{
+	const struct iphdr *iph;
+	const struct udphdr *uh;
+	unsigned int ihl, ulen;
+
+	if (skb->protocol != htons(ETH_P_IP) ||
+	    !pskb_may_pull(skb, sizeof(*iph)))
+		return -EINVAL;
+	iph = ip_hdr(skb);
+	ihl = iph->ihl * 4;
+	if (iph->protocol != IPPROTO_UDP || ihl < sizeof(*iph) ||
+	    ip_is_fragment(iph) ||
+	    !pskb_may_pull(skb, ihl + sizeof(*uh)))
+		return -EINVAL;
+	iph = ip_hdr(skb);
+	uh = (const void *)iph + ihl;
+	if (uh->dest != htons(conn->reg_port))
+		return -EINVAL;
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ihl + ulen > skb->len)
+		return -EMSGSIZE;
+	*isrc = iph->saddr;
+	*idst = iph->daddr;
+	*len = ulen - sizeof(*uh);
+	return skb_network_offset(skb) + ihl + sizeof(*uh);
+}
+
+static int xm_esp4_cb(struct sk_buff *skb, int err)
+{
+	struct sec_path *sp = skb_sec_path(skb);
+	struct xm_rx_msg *msg;
+	struct xfrm_state *x;
+	struct xm_conn *conn;
+	struct xm_net *xn;
+	__be32 isrc, idst;
+	unsigned int len;
+	int off;
+
+	if (!sp || !sp->len || !skb->dev)
+		return 1;
+	x = sp->xvec[sp->len - 1];
+	xn = xm_net(xs_net(x));
+	if (hash_empty(xn->by_spi))
+		return 1;
+
+	rcu_read_lock();
+	conn = conn_by_spi(xn, x->id.spi);
+	if (!conn || conn->reqid != x->props.reqid) {
+		rcu_read_unlock();
+		return 1;
+	}
+	if (err) {
+		tuple_take(skb, x->id.spi, NULL);
+		rcu_read_unlock();
+		return 1;
+	}
+
+	off = reg_payload(skb, conn, &isrc, &idst, &len);
+	if (off < 0) {
+		tuple_take(skb, x->id.spi, NULL);
+		rcu_read_unlock();
+		if (off == -EMSGSIZE)
+			return -EINVAL;	/* bad length to our port: drop */
+		return 1;		/* ordinary traffic */
+	}
+
+	msg = kzalloc(sizeof(*msg), GFP_ATOMIC);
+	if (!msg)
+		goto drop;
+	msg->conn_id = conn->id;
+	msg->spi = x->id.spi;
+	msg->inner_src.a4 = isrc;
+	msg->inner_dst.a4 = idst;
+	msg->have_view = tuple_take(skb, x->id.spi, &msg->observed);
+	if (len > sizeof(msg->buf)) {
+		xm_stat_inc(conn, XM_STAT_DROP_MALFORMED);
+		kfree(msg);
+		goto drop;
+	}
+	msg->len = len;
+	if (skb_copy_bits(skb, off, msg->buf, len)) {
+		kfree(msg);
+		goto drop;
+	}
+	xm_reg_queue_rx(xs_net(x), msg);
+drop:
+	rcu_read_unlock();
+	/* Consumed: xfrm_input() frees the packet on its drop path. */
+	return -EINPROGRESS;
+}
+
+static struct xfrm4_protocol xm_esp4_protocol = {
+	.handler	= xm_esp4_rcv,
+	.input_handler	= xm_esp4_input,
+	.cb_handler	= xm_esp4_cb,
+	.err_handler	= xm_esp4_err,
+	/* After ip_vti (100), before xfrm_interface (10) and esp4 (0). */
+	.priority	= 50,
+};
+
+/**
+ * xm_rx_init() - register the receive hooks
+ *
+ * Return: 0 or a negative errno.
+ */
+int xm_rx_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xm_tuples); i++)
+		spin_lock_init(&xm_tuples[i].lock);
+	return xfrm4_protocol_register(&xm_esp4_protocol, IPPROTO_ESP);
+}
+
+/**
+ * xm_rx_uninit() - unregister the receive hooks
+ *
+ * On return no hook runs any more (xfrm4_protocol_deregister() waits for
+ * a network RCU grace period).
+ */
+void xm_rx_uninit(void)
+{
+	xfrm4_protocol_deregister(&xm_esp4_protocol, IPPROTO_ESP);
+}

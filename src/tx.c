@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: sending registration messages through a connection's
+ * outbound SA, and the ESP-in-UDP socket.
+ */
+
+#include <linux/ip.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/udp_tunnel.h>
+#include <net/xfrm.h>
+
+#include "tx.h"
+
+/**
+ * xm_tx_msg() - send a registration message inside the connection's ESP SA
+ * @conn: connection
+ * @buf: message
+ * @len: length of @buf
+ *
+ * The inner packet goes from the source to the destination of the outbound
+ * policy's selector, UDP port @conn->reg_port on both sides. It is routed
+ * through XFRM like any packet of that flow, and sent only if the bundle's
+ * outer SA is the connection's outbound SA: a registration message never
+ * leaves unprotected or through another SA.
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0 or a negative errno.
+ */
+int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len)
+{
+	struct net *net = conn->xn->net;
+	__be16 port = htons(conn->reg_port);
+	struct flowi4 fl4 = {};
+	struct sk_buff *skb;
+	struct rtable *rt;
+	unsigned int room;
+
+	if (conn->sel.family != AF_INET || !conn->sel.daddr.a4)
+		return -EAFNOSUPPORT;
+
+	fl4.flowi4_proto = IPPROTO_UDP;
+	fl4.flowi4_mark = conn->mark.v;
+	/* The inner source is the selector's, not necessarily local. */
+	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+	fl4.saddr = conn->sel.saddr.a4;
+	fl4.daddr = conn->sel.daddr.a4;
+	fl4.fl4_sport = port;
+	fl4.fl4_dport = port;
+
+	rt = ip_route_output_flow(net, &fl4, NULL);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (!rt->dst.xfrm ||
+	    rt->dst.xfrm->id.spi != conn->sa[XFRM_MOBILITY_DIR_OUT].spi) {
+		ip_rt_put(rt);
+		return -EHOSTUNREACH;
+	}
+
+	room = LL_MAX_HEADER + rt->dst.header_len + sizeof(struct iphdr) +
+	       sizeof(struct udphdr);
+	skb = alloc_skb(room + len, GFP_KERNEL);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, room);
+	skb_put_data(skb, buf, len);
+
+	/* Consumes the route reference and the skb. */
+	udp_tunnel_xmit_skb(rt, NULL, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, port, port,
+			    false, false);
+	return 0;
+}
+
+/**
+ * xm_tx_route_source() - local address the routing table picks to a peer
+ * @net: namespace
+ * @mark: fwmark of the lookup
+ * @family: address family
+ * @daddr: peer address
+ * @saddr: filled with the preferred source address
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno (no route).
+ */
+int xm_tx_route_source(struct net *net, u32 mark, u16 family,
+		       const xfrm_address_t *daddr, xfrm_address_t *saddr)
+{
+	struct flowi4 fl4 = {};
+	struct rtable *rt;
+
+	if (family != AF_INET)
+		return -EAFNOSUPPORT;
+	fl4.daddr = daddr->a4;
+	fl4.flowi4_mark = mark;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	ip_rt_put(rt);
+	memset(saddr, 0, sizeof(*saddr));
+	saddr->a4 = fl4.saddr;
+	return 0;
+}
+
+/**
+ * xm_encap_sock_get() - make sure ESP-in-UDP is decapsulated in a netns
+ * @xn: per-netns state
+ *
+ * Inbound ESP-in-UDP needs a UDP socket in encapsulation mode on the port.
+ * An IKE daemon normally holds one; when the port is free the module binds
+ * its own.
+ *
+ * Context: process context, @xn->lock held.
+ * Return: 0, or a negative errno other than -EADDRINUSE.
+ */
+int xm_encap_sock_get(struct xm_net *xn)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.encap_type = UDP_ENCAP_ESPINUDP,
+		.encap_rcv = xfrm4_udp_encap_rcv,
+	};
+	struct udp_port_cfg cfg = {
+		.family = AF_INET,
+		.local_udp_port = htons(XM_ENCAP_PORT),
+	};
+	struct socket *sock;
+	int err;
+
+	lockdep_assert_held(&xn->lock);
+	if (xn->encap_sock)
+		return 0;
+	err = udp_sock_create4(xn->net, &cfg, &sock);
+	if (err == -EADDRINUSE)
+		return 0;	/* somebody else decapsulates */
+	if (err)
+		return err;
+	setup_udp_tunnel_sock(xn->net, sock, &tcfg);
+	xn->encap_sock = sock;
+	return 0;
+}
+
+/**
+ * xm_encap_sock_put() - release the module's ESP-in-UDP socket of a netns
+ * @xn: per-netns state
+ *
+ * Context: process context.
+ */
+void xm_encap_sock_put(struct xm_net *xn)
+{
+	if (xn->encap_sock) {
+		udp_tunnel_sock_release(xn->encap_sock);
+		xn->encap_sock = NULL;
+	}
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _XM_TX_H
+#define _XM_TX_H
+
+#include "xm.h"
+
+int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len);
+int xm_tx_route_source(struct net *net, u32 mark, u16 family,
+		       const xfrm_address_t *daddr, xfrm_address_t *saddr);
+int xm_encap_sock_get(struct xm_net *xn);
+void xm_encap_sock_put(struct xm_net *xn);
+
+#endif /* _XM_TX_H */
