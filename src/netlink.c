@@ -273,9 +273,9 @@ int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
 {
 	struct xm_net *xn = xm_net(sock_net(skb->sk));
 	struct nlattr **attrs = xm_dump_attrs(cb);
-	unsigned long index = cb->args[0];
 	const char *name = NULL;
 	struct xm_conn *conn;
+	unsigned long index;
 	u32 id = 0;
 	int err = 0;
 
@@ -284,13 +284,16 @@ int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
 	if (attrs[XFRM_MOBILITY_A_CONN_NAME])
 		name = nla_data(attrs[XFRM_MOBILITY_A_CONN_NAME]);
 
+	/* cb->args[0] is the first id not dumped yet. */
 	mutex_lock(&xn->lock);
-	xa_for_each_start(&xn->conns, index, conn, index) {
+	xa_for_each_start(&xn->conns, index, conn, cb->args[0]) {
 		enum xfrm_mobility_conn_state state;
 		void *hdr;
 
-		if ((id && conn->id != id) || (name && strcmp(conn->name, name)))
+		if ((id && conn->id != id) || (name && strcmp(conn->name, name))) {
+			cb->args[0] = index + 1;
 			continue;
+		}
 
 		state = xm_sa_check(conn);
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -306,11 +309,11 @@ int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
 			break;
 		}
 		genlmsg_end(skb, hdr);
+		cb->args[0] = index + 1;
 	}
 	mutex_unlock(&xn->lock);
 
-	/* Resume from the connection that did not fit. */
-	cb->args[0] = index;
+	/* A full message is continued in the next call; 0 ends the dump. */
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ?: skb->len;

@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck source-path=SCRIPTDIR
+#
+# Harness smoke test: proves that the environment the real selftests rely on
+# works — the module under test ($XM_KO) loads and unloads, namespaces and
+# veths can be built, the mobility topology routes X to Y on the direct path
+# and through both NAT routers (checked from Y's side: which source address
+# arrives), IPv6 is routed, and netem delays traffic.
+set -uo pipefail
+
+dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/ktap.sh
+. "$dir/lib/ktap.sh"
+# shellcheck source=lib/netns.sh
+. "$dir/lib/netns.sh"
+
+ktap_header
+ktap_require_root
+ktap_require_cmd ip nft tc ping modprobe
+
+# --- module load/unload ------------------------------------------------------
+if [[ -z ${XM_KO:-} ]]; then
+	ktap_skip "module loads" "XM_KO not set"
+	ktap_skip "module unloads" "XM_KO not set"
+elif [[ ! -r $XM_KO ]]; then
+	ktap_fail "module loads" "XM_KO=$XM_KO not readable"
+	ktap_skip "module unloads" "not loaded"
+else
+	mod=$(modinfo -F name "$XM_KO" 2>/dev/null)
+	mod=${mod:-$(basename "$XM_KO" .ko)}
+	if [[ -d /sys/module/$mod ]]; then
+		ktap_diag "$mod already loaded, unloading first"
+		rmmod "$mod" 2>/dev/null
+	fi
+	if out=$(insmod "$XM_KO" 2>&1) && [[ -d /sys/module/$mod ]]; then
+		ktap_pass "module loads ($mod)"
+		if out=$(rmmod "$mod" 2>&1) && [[ ! -d /sys/module/$mod ]]; then
+			ktap_pass "module unloads ($mod)"
+		else
+			ktap_fail "module unloads ($mod)" "$out"
+		fi
+	else
+		ktap_fail "module loads ($mod)" "$out"
+		ktap_skip "module unloads" "not loaded"
+	fi
+fi
+
+# --- topology ---------------------------------------------------------------
+topo_log=$(mktemp)
+if ns_topo_mobility >"$topo_log" 2>&1; then
+	ktap_pass "mobility topology setup"
+else
+	ktap_fail "mobility topology setup" "$(cat "$topo_log")"
+	ktap_finished
+fi
+rm -f "$topo_log"
+
+# Y counts arriving ICMP echo requests per source address, to see which path
+# X's packets took and whether they were translated.
+ns_exec "$NS_Y" nft -f - <<'EOF'
+table inet obs {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		meta l4proto icmp ip saddr 10.0.1.2 counter comment "x_a"
+		meta l4proto icmp ip saddr 10.0.2.2 counter comment "x_b"
+		meta l4proto icmp ip saddr 203.0.113.1 counter comment "ra"
+		meta l4proto icmp ip saddr 203.0.113.2 counter comment "rb"
+		meta l4proto ipv6-icmp ip6 saddr fd00:1::2 counter comment "x_a6"
+		meta l4proto ipv6-icmp ip6 saddr fd00:2::2 counter comment "x_b6"
+	}
+}
+EOF
+
+# obs_counts ARRAY: fill associative ARRAY with packets per counter name
+# (one exec; parsing in bash because every exec is expensive under TCG).
+obs_counts() {
+	local -n res=$1
+	local line re='counter packets ([0-9]+) bytes [0-9]+ comment "([a-z0-9_]+)"'
+	res=()
+	while IFS= read -r line; do
+		# shellcheck disable=SC2034,SC2004 # res is a nameref to an associative array
+		[[ $line =~ $re ]] && res[${BASH_REMATCH[2]}]=${BASH_REMATCH[1]}
+	done < <(ns_exec "$NS_Y" nft list chain inet obs input)
+}
+
+# check_path DESC DST EXPECTED-COUNTER: one ping X -> DST must succeed and be
+# seen by Y from exactly the expected source.
+check_path() {
+	local desc=$1 dst=$2 want=$3 k
+	local -A before after
+	obs_counts before
+	if ! ns_wait_ping "$NS_X" "$dst" 10000; then
+		ktap_fail "$desc" "no reply from $dst (mode $X_MODE)"
+		return
+	fi
+	obs_counts after
+	for k in x_a x_b ra rb x_a6 x_b6; do
+		if [[ -z ${before[$k]:-} || -z ${after[$k]:-} ]]; then
+			ktap_fail "$desc" "counter $k missing on Y"
+			return
+		elif [[ $k == "$want" ]]; then
+			((after[$k] > before[$k])) ||
+				{ ktap_fail "$desc" "Y saw nothing from $k (${before[$k]} -> ${after[$k]})"; return; }
+		else
+			((after[$k] == before[$k])) ||
+				{ ktap_fail "$desc" "Y saw unexpected source $k (${before[$k]} -> ${after[$k]})"; return; }
+		fi
+	done
+	ktap_pass "$desc"
+}
+
+check_path "direct path: Y sees X's own address" "$Y_WAN4" x_a
+check_path "direct path IPv6" "$Y_WAN6" x_a6
+
+if ns_move_x nat_a; then
+	check_path "behind NAT A: Y sees 203.0.113.1" "$Y_WAN4" ra
+	if ns_ct_list "$NS_RA" | grep -q "src=$X_A4 dst=$Y_WAN4 .*src=$Y_WAN4 dst=$RA_WAN4"; then
+		ktap_pass "NAT A conntrack entry shows the translation"
+	else
+		ktap_fail "NAT A conntrack entry shows the translation" "$(ns_ct_list "$NS_RA")"
+	fi
+else
+	ktap_fail "behind NAT A: Y sees 203.0.113.1" "ns_move_x nat_a failed"
+fi
+
+if ns_move_x nat_b --down-old; then
+	check_path "behind NAT B (old uplink down): Y sees 203.0.113.2" "$Y_WAN4" rb
+	check_path "uplink b IPv6 (routed, not translated)" "$Y_WAN6" x_b6
+else
+	ktap_fail "behind NAT B (old uplink down): Y sees 203.0.113.2" "ns_move_x nat_b failed"
+fi
+
+if ns_move_x direct && ns_wait_link "$NS_X" xa; then
+	check_path "back to the direct path" "$Y_WAN4" x_a
+else
+	ktap_fail "back to the direct path" "ns_move_x direct failed"
+fi
+
+# --- netem ------------------------------------------------------------------
+# 100 ms each way on RA's wan side: the RTT must be at least 100 ms and the
+# delay must go away again when the qdisc is removed.
+if ns_netem "$NS_RA" ra-wan delay 100ms; then
+	rtt=$(ns_exec "$NS_X" ping -n -c 2 -i 0.2 -W 2 "$Y_WAN4" 2>/dev/null |
+		sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/.*|\1|p')
+	if [[ -n $rtt ]] && awk -v r="$rtt" 'BEGIN { exit !(r >= 100) }'; then
+		ktap_pass "netem delay 100ms applies (min rtt ${rtt} ms)"
+	else
+		ktap_fail "netem delay 100ms applies" "min rtt '${rtt:-none}'"
+	fi
+	ns_netem_clear "$NS_RA" ra-wan
+else
+	ktap_fail "netem delay 100ms applies" "tc qdisc replace failed"
+fi
+
+# --- helpers ----------------------------------------------------------------
+if busywait 300 false; then
+	ktap_fail "busywait times out on a false condition"
+else
+	ktap_pass "busywait times out on a false condition"
+fi
+
+ours=("${NS_LIST[@]}")
+ns_cleanup
+left=()
+for ns in "${ours[@]}"; do
+	[[ ! -e /run/netns/$ns ]] || left+=("$ns")
+done
+if ((${#left[@]} == 0)); then
+	ktap_pass "namespaces removed on cleanup"
+else
+	ktap_fail "namespaces removed on cleanup" "left: ${left[*]}"
+fi
+
+ktap_finished

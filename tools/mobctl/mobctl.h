@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Global options and subcommands of mobctl.
+ */
+#ifndef _MOBCTL_H
+#define _MOBCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+extern bool opt_json;
+extern bool opt_pretty;
+extern const char *opt_netns;
+
+void usage(FILE *f, int status) __attribute__((noreturn));
+
+/* Subcommands: argv holds the words after the command name. */
+int do_conn(int argc, char **argv);
+int do_show(int argc, char **argv);
+int do_handover(int argc, char **argv);
+int do_monitor(int argc, char **argv);
+
+#endif /* _MOBCTL_H */
