@@ -9,6 +9,13 @@
 
 #include <net/genetlink.h>
 
+/* 6.12 moved asm/unaligned.h to linux/unaligned.h, with no redirect. */
+#ifdef XM_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #ifndef XM_HAVE_GENL_SPLIT_OPS
 /*
  * Before 6.2 a family carries one genl_ops per command. The generated ops

@@ -160,9 +160,14 @@ int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 
 	cfg.reqid = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_REQID]);
-	if (attrs[XFRM_MOBILITY_A_CONN_NAME])
-		nla_strscpy(cfg.name, attrs[XFRM_MOBILITY_A_CONN_NAME],
-			    sizeof(cfg.name));
+	if (attrs[XFRM_MOBILITY_A_CONN_NAME] &&
+	    nla_strscpy(cfg.name, attrs[XFRM_MOBILITY_A_CONN_NAME],
+			sizeof(cfg.name)) < 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[XFRM_MOBILITY_A_CONN_NAME],
+				    "name too long");
+		return -E2BIG;
+	}
 	if (attrs[XFRM_MOBILITY_A_CONN_MARK])
 		cfg.mark.v = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_MARK]);
 	if (attrs[XFRM_MOBILITY_A_CONN_MARK_MASK])

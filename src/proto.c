@@ -14,16 +14,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
-#include <linux/version.h>
-/*
- * v6.12 moved asm/unaligned.h to linux/unaligned.h without leaving a
- * redirect; sparse 0.6.4 lacks __has_include, hence the version test.
- */
-#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
-#include <linux/unaligned.h>
-#else
-#include <asm/unaligned.h>
-#endif
+/* The unaligned accessors come with compat.h, included by Kbuild. */
 #endif
 
 /* Known TLVs; the critical bit must match the registered type exactly. */
