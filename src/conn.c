@@ -87,9 +87,9 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 		goto err_free;
 	}
 
-	err = xa_alloc(&xn->conns, &conn->id, conn, XA_LIMIT(1, U32_MAX),
-		       GFP_KERNEL);
-	if (err) {
+	err = xa_alloc_cyclic(&xn->conns, &conn->id, conn, XA_LIMIT(1, U32_MAX),
+			      &xn->next_id, GFP_KERNEL);
+	if (err < 0) {
 		NL_SET_ERR_MSG_MOD(extack, "no free connection id");
 		goto err_free;
 	}

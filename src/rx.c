@@ -23,6 +23,7 @@
 
 #include "reg.h"
 #include "rx.h"
+#include "sa.h"
 
 /*
  * Outer headers of packets between the receive hook and the callback,
@@ -243,7 +244,8 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 
 	rcu_read_lock();
 	conn = conn_by_spi(xn, x->id.spi);
-	if (!conn || conn->reqid != x->props.reqid) {
+	if (!conn || conn->reqid != x->props.reqid ||
+	    !xm_sa_has_replay_window(x)) {
 		rcu_read_unlock();
 		return 1;
 	}

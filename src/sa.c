@@ -69,6 +69,7 @@ struct state_walk {
 	const struct xm_conn *conn;
 	const struct tmpl_walk *tmpl;
 	struct xm_sa_id sa[2];
+	bool in_replay;
 };
 
 static bool conn_owns_state(const struct xm_conn *conn,
@@ -108,8 +109,10 @@ static int find_states(struct xfrm_state *x, int count, void *data)
 	    xfrm_addr_equal(&x->props.saddr, &t->local, family))
 		set_id(&w->sa[XFRM_MOBILITY_DIR_OUT], x);
 	else if (xfrm_addr_equal(&x->id.daddr, &t->local, family) &&
-		 xfrm_addr_equal(&x->props.saddr, &t->remote, family))
+		 xfrm_addr_equal(&x->props.saddr, &t->remote, family)) {
 		set_id(&w->sa[XFRM_MOBILITY_DIR_IN], x);
+		w->in_replay = xm_sa_has_replay_window(x);
+	}
 	return 0;
 }
 
@@ -157,6 +160,11 @@ int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack)
 				   "no inbound ESP tunnel SA matching the policy template");
 		return -ENOENT;
 	}
+	if (!s.in_replay) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the inbound SA has no anti-replay window");
+		return -EPERM;
+	}
 
 	memcpy(conn->sa, s.sa, sizeof(conn->sa));
 	conn->sel = t.sel;
@@ -194,11 +202,28 @@ struct xfrm_state *xm_sa_lookup(struct net *net, const struct xm_conn *conn,
 }
 
 /**
+ * xm_sa_has_replay_window() - whether an SA checks for replayed packets
+ * @x: SA
+ *
+ * Registration messages are trusted only after ESP authentication *and*
+ * anti-replay: without a window an old request could be resent from
+ * anywhere and move the SAs there.
+ *
+ * Return: true if @x has an anti-replay window.
+ */
+bool xm_sa_has_replay_window(const struct xfrm_state *x)
+{
+	return x->props.replay_window ||
+	       (x->replay_esn && x->replay_esn->replay_window);
+}
+
+/**
  * xm_sa_check() - verify that a connection's SAs still exist
  * @conn: connection
  *
  * When an SA is gone (a rekey replaced it, or it was deleted), look again
- * by reqid, so that SAs installed by a rekey are adopted.
+ * by reqid, so that SAs installed by a rekey are adopted. The outbound
+ * policy is looked up as well.
  *
  * Context: process context, &xm_net.lock held.
  * Return: the connection state to report.
@@ -221,13 +246,14 @@ enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn)
 		}
 		xfrm_state_put(x);
 	}
-	if (ok || !xm_sa_resolve(conn, NULL))
-		return XFRM_MOBILITY_CONN_STATE_OK;
+	if (!ok && !xm_sa_resolve(conn, NULL))
+		ok = true;
 
-	/* Tell a vanished policy apart from vanished SAs. */
+	/* Moves rewrite the policy templates: the policy must be there too. */
 	if (!out_tmpl_lookup(conn, &t))
 		return XFRM_MOBILITY_CONN_STATE_POLICY_MISSING;
-	return XFRM_MOBILITY_CONN_STATE_SA_MISSING;
+	return ok ? XFRM_MOBILITY_CONN_STATE_OK :
+		    XFRM_MOBILITY_CONN_STATE_SA_MISSING;
 }
 
 /**

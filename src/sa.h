@@ -27,6 +27,7 @@ struct xfrm_state *xm_sa_lookup(struct net *net, const struct xm_conn *conn,
 				int dir);
 int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info);
 enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn);
+bool xm_sa_has_replay_window(const struct xfrm_state *x);
 
 #endif /* _XM_SA_H */
 

@@ -62,8 +62,8 @@ struct xm_sa_id {
 /**
  * struct xm_conn - a managed IPsec connection
  * @xn: per-netns state the connection belongs to
- * @id: identifier, unique in the netns, never reused while the module is
- *	loaded in that netns
+ * @id: identifier, unique in the netns; allocated cyclically, so not reused
+ *	before the id space wraps
  * @name: optional label, empty string when unset
  * @reqid: reqid shared by the SAs and the policy templates
  * @mark: XFRM mark of the SAs
@@ -140,6 +140,7 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  * @conns: connections by id; lookups under RCU or @lock, changes under
  *	@lock
  * @n_conns: number of entries in @conns, under @lock
+ * @next_id: next connection id to try, under @lock
  * @by_spi: connections by inbound SPI; readers under RCU (softirq),
  *	writers under @lock
  * @encap_sock: UDP socket decapsulating ESP-in-UDP on %XM_ENCAP_PORT when
@@ -150,6 +151,7 @@ struct xm_net {
 	struct mutex lock;
 	struct xarray conns;
 	unsigned int n_conns;
+	u32 next_id;
 	DECLARE_HASHTABLE(by_spi, 10);
 	struct socket *encap_sock;
 };

@@ -9,11 +9,18 @@
 #   tests/vm/run-vm.sh --kernel KREL --out DIR [--ko MODULE.ko] [--timeout SEC]
 #                      [--mem MB] [--smp N] [--rootfs auto|virtiofs|9p]
 #                      [--env NAME=VALUE]... [--cwd DIR] [--vmlinuz PATH]
-#                      [--cmd-timeout SEC] -- CMD [ARGS...]
+#                      [--cmd-timeout SEC] [--keep DIR]... -- CMD [ARGS...]
 #
 # --timeout bounds the whole VM (default 900 s); the guest stops the command
 # itself earlier (--cmd-timeout, default: 45 s less) so that a hanging
 # command still yields its output and kernel log.
+#
+# The guest sees the host's files read-only at the same paths, except that
+# /tmp, /run, /var/tmp, /var/log and /var/cache are fresh tmpfs, and /etc,
+# /var/lib and /root are writable overlays (tmpfs over the host's content).
+# The repository, --cwd, the --ko directory and the command's directory are
+# passed through automatically when they live below a tmpfs directory;
+# --keep DIR does the same for another host directory.
 #
 # Guest environment: the command runs as root in DIR (--cwd, default: the
 # repository root) with
@@ -41,7 +48,7 @@ repo=$(cd "$here/../.." && pwd)
 
 krel='' ko='' out='' vmlinuz=''
 tmo=900 mem=1024 smp=2 rootfs=auto cwd=$repo gtmo=''
-envs=()
+envs=() keep_extra=()
 usage() {
 	sed -n '/^# Usage:/,/^# Guest environment/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
 	exit 2
@@ -59,6 +66,7 @@ while (($#)); do
 	--cwd) cwd=$2; shift 2 ;;
 	--vmlinuz) vmlinuz=$2; shift 2 ;;
 	--cmd-timeout) gtmo=$2; shift 2 ;;
+	--keep) keep_extra+=("$(cd "$2" && pwd)") || exit 2; shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "run-vm: unknown option $1" >&2; usage ;;
@@ -158,13 +166,12 @@ fi
 keep=()
 cmd_dir=''
 [[ $1 != */* || ! -e $1 ]] || cmd_dir=$(cd "$(dirname "$1")" && pwd)
-for p in "$repo" "$cwd" ${ko:+"$(dirname "$ko")"} ${cmd_dir:+"$cmd_dir"}; do
+for p in "$repo" "$cwd" ${ko:+"$(dirname "$ko")"} ${cmd_dir:+"$cmd_dir"} "${keep_extra[@]}"; do
 	case $p in
-	/tmp | /run | /var/tmp | /var/log | /var/cache | /var/lib | /root | /etc)
+	/tmp | /run | /var/tmp | /var/log | /var/cache)
 		echo "run-vm: $p itself cannot be passed to the guest; use a subdirectory" >&2
 		exit 2 ;;
-	/tmp/* | /run/* | /var/tmp/* | /var/log/* | /var/cache/* | /var/lib/* | /root/* | /etc/*)
-		keep+=("$p") ;;
+	/tmp/* | /run/* | /var/tmp/* | /var/log/* | /var/cache/*) keep+=("$p") ;;
 	esac
 done
 keep_arg=$(IFS=,; echo "${keep[*]}")
@@ -173,12 +180,18 @@ keep_arg=$(IFS=,; echo "${keep[*]}")
 virtiofsd_pid=''
 # shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
+	local qpid
+	# Interrupted (INT/TERM): QEMU must not outlive us.
+	qpid=$(cat "$vmdir/qemu.pid" 2>/dev/null) || qpid=''
+	[[ -z $qpid ]] || kill "$qpid" 2>/dev/null || true
 	if [[ -n $virtiofsd_pid ]]; then
 		kill "$virtiofsd_pid" 2>/dev/null || true
 		wait "$virtiofsd_pid" 2>/dev/null || true
 	fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # virtiofs makes every exec in the guest ~2x cheaper than 9p; the C daemon
 # shipped in qemu-system-common needs root.  Any problem: fall back to 9p.
@@ -220,7 +233,7 @@ qemu=(qemu-system-x86_64 -machine "q35,accel=tcg" -cpu max -smp "$smp" -m "$mem"
 	-display none -nodefaults -no-reboot -monitor none
 	-chardev "stdio,id=con0,signal=off,logfile=$out/console.log" -serial chardev:con0
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
-	-device virtio-rng-pci
+	-device virtio-rng-pci -pidfile "$vmdir/qemu.pid"
 	-virtfs "local,path=/,mount_tag=xmroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out,mount_tag=xmout,security_model=none,multidevs=remap"
 	"${qemu_fs[@]}")
@@ -231,9 +244,14 @@ echo "run-vm: booting $krel (root over $fs, ${mem} MB, ${smp} CPUs, timeout ${tm
 t0=$EPOCHREALTIME
 set +e
 # Stream the console live and note when guest-init announces itself, which
-# is the boot time (QEMU start to the test environment being up).
-timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null | {
-	booted=
+# is the boot time (QEMU start to the test environment being up).  Run in
+# the background and "wait": a trapped INT/TERM interrupts "wait" at once,
+# but not a foreground pipeline.
+{
+	timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null
+	echo $? >"$vmdir/qemu.rc"
+} | {
+	booted=''
 	while IFS= read -r line || [[ -n $line ]]; do
 		printf '%s\n' "${line%$'\r'}"
 		if [[ -z $booted && $line == *"xm-guest: init"* ]]; then
@@ -241,11 +259,12 @@ timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null | {
 			echo "$EPOCHREALTIME" >"$vmdir/booted"
 		fi
 	done
-}
-st=("${PIPESTATUS[@]}")
+} &
+wait $!
 set -e
 t1=$EPOCHREALTIME
-qrc=${st[0]}
+qrc=$(cat "$vmdir/qemu.rc" 2>/dev/null) || qrc=125
+rm -f "$vmdir/qemu.pid"
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 total=$(secs "$t0" "$t1")
@@ -287,7 +306,9 @@ if ((vmfail)); then
 	{
 		echo "not ok - vm-run $krel # $verdict"
 		grep -n -E 'Kernel panic|WARNING:|BUG[: ]|Oops|general protection|Call Trace|RIP:' \
-			"$out/console.log" 2>/dev/null | head -n 40 | sed 's/^/# /'
+			"$out/console.log" 2>/dev/null | head -n 40 | sed 's/^/# /' || true
+		echo "# last console lines:"
+		tail -n 15 "$out/console.log" 2>/dev/null | sed 's/^/#   /' || true
 	} | tee "$out/health.txt"
 fi
 summary="run-vm: $krel root=$fs boot=${boot:-?}s total=${total}s result=$final ($verdict)"

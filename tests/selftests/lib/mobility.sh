@@ -45,8 +45,8 @@ mob_sa_pair() {
 	local encap=${10} e=''
 	[[ $encap == udp ]] && e="encap espinudp 4500 4500 0.0.0.0"
 	ns_ipb "$ns" <<EOF
-xfrm state add src $l dst $r proto esp spi $ospi reqid 1 mode tunnel aead rfc4106(gcm(aes)) $okey 128 $e
-xfrm state add src $r dst $l proto esp spi $ispi reqid 1 mode tunnel aead rfc4106(gcm(aes)) $ikey 128 $e
+xfrm state add src $l dst $r proto esp spi $ospi reqid 1 mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $okey 128 $e
+xfrm state add src $r dst $l proto esp spi $ispi reqid 1 mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $ikey 128 $e
 xfrm policy add src $lnet dst $rnet dir out tmpl src $l dst $r proto esp reqid 1 mode tunnel
 xfrm policy add src $rnet dst $lnet dir in tmpl src $r dst $l proto esp reqid 1 mode tunnel
 xfrm policy add src $rnet dst $lnet dir fwd tmpl src $r dst $l proto esp reqid 1 mode tunnel
