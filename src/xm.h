@@ -20,7 +20,7 @@
 #include "proto.h"
 
 /* Upper bound on managed connections per network namespace. */
-#define XM_MAX_CONNS		(1U << 20)
+#define XM_MAX_CONNS		BIT(20)
 /* UDP port of ESP-in-UDP (RFC 3948) the module listens on. */
 #define XM_ENCAP_PORT		4500
 
@@ -148,7 +148,7 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  */
 struct xm_net {
 	struct net *net;
-	struct mutex lock;
+	struct mutex lock;	/* see @lock above */
 	struct xarray conns;
 	unsigned int n_conns;
 	u32 next_id;
