@@ -52,7 +52,7 @@ say() { echo "check: $*"; }
 # record NAME P F S SECONDS [NOTE]
 record() {
 	total_p=$((total_p + $2)) total_f=$((total_f + $3)) total_s=$((total_s + $4))
-	summary+=("$(printf '%-28s %4d passed %4d failed %4d skipped %8ss  %s' "$1" "$2" "$3" "$4" "$5" "${6:-}")")
+	summary+=("$(printf '%-36s %4d passed %4d failed %4d skipped %8ss  %s' "$1" "$2" "$3" "$4" "$5" "${6:-}")")
 	echo "check: [$1] $2 passed, $3 failed, $4 skipped (${5}s)${6:+ - $6}"
 }
 
@@ -190,9 +190,9 @@ if want_stage vm; then
 		# line (or the host's "VM timed out/crashed" line).
 		read -r p f s < <(cat "$out/output.log" "$out/health.txt" 2>/dev/null | ktap_count)
 		note=$(cat "$out/run-vm.txt" 2>/dev/null)
+		note=${note#"run-vm: $krel "}
 		((rc == 0 || rc == 4 || f > 0)) || f=1
-		tm=$(sed -n 's/^host_boot_s=//p' "$out/timing.txt" 2>/dev/null)
-		record "vm $ser ($krel)" "$p" "$f" "$s" "$(elapsed "$t0")" "boot ${tm:-?}s; ${note#run-vm: }"
+		record "vm $ser ($krel)" "$p" "$f" "$s" "$(elapsed "$t0")" "$note"
 	done
 fi
 

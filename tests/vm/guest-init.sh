@@ -159,7 +159,7 @@ taint1=$(cat /proc/sys/kernel/tainted)
 # overwritten (ring buffer wrapped) the whole log is checked.
 new=$(awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' "$XM_OUT/dmesg.txt")
 grep -qF "$marker" "$XM_OUT/dmesg.txt" || new=$(cat "$XM_OUT/dmesg.txt")
-pattern='WARNING:|BUG[: ]|Oops|general protection|KASAN|UBSAN|KFENCE|list_(add|del) corruption'
+pattern='WARNING:|\bBUG[: ]|Oops|general protection|KASAN|UBSAN|KFENCE|list_(add|del) corruption'
 pattern+='|Kernel panic|kernel BUG|RIP:|Call Trace:|soft lockup|hard LOCKUP|rcu_sched detected stall'
 pattern+='|rcu: INFO|blocked for more than|refcount_t:|Poison overwritten|Redzone|Object padding'
 pattern+='|unreferenced object|double free|use-after-free|stack-protector|stack guard page'

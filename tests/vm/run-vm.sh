@@ -305,7 +305,7 @@ if ((vmfail)); then
 	# Make the failure visible to KTAP consumers too.
 	{
 		echo "not ok - vm-run $krel # $verdict"
-		grep -n -E 'Kernel panic|WARNING:|BUG[: ]|Oops|general protection|Call Trace|RIP:' \
+		grep -n -E 'Kernel panic|WARNING:|\bBUG[: ]|Oops|general protection|Call Trace|RIP:' \
 			"$out/console.log" 2>/dev/null | head -n 40 | sed 's/^/# /' || true
 		echo "# last console lines:"
 		tail -n 15 "$out/console.log" 2>/dev/null | sed 's/^/#   /' || true

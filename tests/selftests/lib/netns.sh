@@ -9,6 +9,18 @@
 # dominant cost under QEMU/TCG (0.1-0.8 s per exec), so the helpers batch
 # commands and avoid external programs where bash can do the job.
 #
+#   ns_create VAR PREFIX, ns_create_many VAR=PREFIX...   namespaces (lo up)
+#   ns_exec NS CMD..., ns_ip NS ARGS..., ns_ipb NS <BATCH run in a namespace
+#   ns_veth NS1 IF1 NS2 IF2, ns_sysctl NS KEY=VALUE...
+#   ns_nat_masq NS OIF [random], ns_nat_off NS           IPv4 masquerade NAT
+#   ns_ct_flush NS, ns_ct_list NS, ns_conntrack_timeouts NS SECONDS
+#   ns_netem NS IF ARGS..., ns_netem_clear NS IF
+#   busywait TIMEOUT_MS CMD..., ns_sleep SECONDS
+#   ns_ping NS DST [COUNT], ns_wait_ping NS DST [MS], ns_wait_link NS IF [MS]
+#   ns_cleanup, ns_cleanup_add CMD
+#   ns_topo_mobility, ns_move_x MODE [--down-old], ns_x_use_uplink a|b,
+#   ns_x_seen_addr4
+#
 # The mobility topology (ns_topo_mobility) and its address plan:
 #
 #              uplink a: 10.0.1.0/24, fd00:1::/64
@@ -53,8 +65,10 @@ RA_WAN4=203.0.113.1 RB_WAN4=203.0.113.2 Y_WAN4=203.0.113.10
 X_A6=fd00:1::2 RA_IN6=fd00:1::1 X_B6=fd00:2::2 RB_IN6=fd00:2::1
 RA_WAN6=fd00:ff::1 RB_WAN6=fd00:ff::2 Y_WAN6=fd00:ff::10
 X_INNER4=10.99.0.2 Y_INNER4=10.88.0.1 X_INNER6=fd00:99::2 Y_INNER6=fd00:88::1
-# The current position of X after ns_move_x.
-X_MODE=
+# Namespace names (set by ns_topo_mobility) and the current position of X
+# (set by ns_move_x).
+NS_X='' NS_RA='' NS_RB='' NS_CORE='' NS_Y=''
+X_MODE=''
 
 NS_LIST=()
 NS_CLEANUP_CMDS=()
