@@ -152,38 +152,72 @@ static void view_from_skb(struct sk_buff *skb, int encap_type,
 	}
 }
 
-/* Record the outer header of a packet of a managed inbound SA. */
-static void record(struct sk_buff *skb, int encap_type)
+/*
+ * Record the outer header of a packet of a managed inbound SA. Returns
+ * whether the SPI is managed, and the SPI.
+ */
+static bool record(struct sk_buff *skb, int encap_type, __be32 *spip)
 {
+	bool managed = false;
 	struct xm_net *xn;
 	struct xm_view v;
 	__be32 spi, seq;
 
 	if (!skb->dev || xfrm_parse_spi(skb, IPPROTO_ESP, &spi, &seq))
-		return;
+		return false;
 	xn = xm_net(dev_net(skb->dev));
 	if (hash_empty(xn->by_spi))
-		return;
+		return false;
 
 	rcu_read_lock();
 	if (conn_by_spi(xn, spi)) {
 		view_from_skb(skb, encap_type, &v);
 		tuple_put(skb, spi, &v);
+		managed = true;
 	}
 	rcu_read_unlock();
+	*spip = spi;
+	return managed;
 }
 
 static int xm_esp4_rcv(struct sk_buff *skb)
 {
-	record(skb, 0);
+	__be32 spi;
+
+	record(skb, 0, &spi);
 	return -EINVAL;		/* let xfrm_interface or esp4 take it */
 }
 
 static int xm_esp4_input(struct sk_buff *skb, int nexthdr, __be32 spi,
 			 int encap_type)
 {
-	record(skb, encap_type);
-	return -EINVAL;
+	struct xfrm_state *x;
+	bool plain;
+
+	if (!record(skb, encap_type, &spi) ||
+	    encap_type != UDP_ENCAP_ESPINUDP)
+		return -EINVAL;
+
+	x = xfrm_state_lookup(dev_net(skb->dev), skb->mark,
+			      (xfrm_address_t *)&ip_hdr(skb)->daddr, spi,
+			      IPPROTO_ESP, AF_INET);
+	if (!x)
+		return -EINVAL;
+	plain = !x->encap;
+	xfrm_state_put(x);
+	if (!plain)
+		return -EINVAL;
+
+	/*
+	 * ESP-in-UDP for a plain SA of a managed connection: the peer has
+	 * moved behind a NAT and registers UDP-encapsulated, before this end
+	 * switched. xfrm_input() would drop the packet (encapsulation
+	 * mismatch). The UDP header is already pulled, and esp_input_done2()
+	 * does no encapsulation processing for an SA without encapsulation,
+	 * so the packet is safe to hand in as plain ESP. The reverse (plain
+	 * ESP for an encapsulated SA) is not: it is left to be dropped.
+	 */
+	return xfrm_input(skb, IPPROTO_ESP, 0, 0);
 }
 
 static int xm_esp4_err(struct sk_buff *skb, u32 info)

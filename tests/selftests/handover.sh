@@ -12,6 +12,10 @@
 #   NAT A  -> direct (same address, NAT gone)
 #   NAT rebinding (same address, the NAT's mapping changes)
 #   delay 100 ms and 20 % loss on the new path
+#
+# XM_TUNNEL_ENCAP=none starts from plain ESP SAs (handover_plain.sh): the
+# first registration then arrives UDP-encapsulated on SAs without
+# encapsulation, and both ends must switch to ESP-in-UDP.
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +33,8 @@ if ! ns_topo_mobility >/dev/null 2>&1; then
 	ktap_fail "topology" "ns_topo_mobility failed"
 	ktap_finished
 fi
-mob_tunnel udp || { ktap_fail "ip xfrm setup"; ktap_finished; }
+encap=${XM_TUNNEL_ENCAP:-udp}
+mob_tunnel "$encap" || { ktap_fail "ip xfrm setup ($encap)"; ktap_finished; }
 
 # With no IKE daemon, the module opens the ESP-in-UDP socket on 4500.
 ktap_check "conn add on X (mobile)" mobctl -n "$NS_X" conn add name home reqid 1 role mobile
@@ -78,6 +83,9 @@ move_and_check() {
 			ktap_pass "$name: Y's verdict: no translation" ||
 			ktap_fail "$name: Y's verdict: no translation" "nat=$nat port=$port"
 	fi
+	[[ $(mob_field "$NS_Y" out 10) == espinudp && $(mob_field "$NS_X" out 10) == espinudp ]] &&
+		ktap_pass "$name: both ends use ESP-in-UDP" ||
+		ktap_fail "$name: both ends use ESP-in-UDP" "$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
 	[[ $(mob_field "$NS_Y" in 8) == "$seen" && $(mob_field "$NS_Y" in 11) == "$port" ]] &&
 		ktap_pass "$name: Y's inbound SA follows ($seen:$port)" ||
 		ktap_fail "$name: Y's inbound SA follows" "$(mobctl -n "$NS_Y" show)"
