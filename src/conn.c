@@ -67,6 +67,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	conn->if_id = cfg->if_id;
 	conn->role = cfg->role;
 	conn->reg_port = cfg->reg_port;
+	conn->keepalive = cfg->keepalive;
 	refcount_set(&conn->refcnt, 1);
 	INIT_HLIST_NODE(&conn->spi_node);
 	xm_reg_conn_init(conn);
@@ -95,6 +96,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	}
 	xn->n_conns++;
 	xm_rx_index(conn);
+	xm_reg_conn_start(conn);
 	return conn;
 
 err_free:

@@ -98,6 +98,7 @@ static const u16 xm_stat_attr[XM_STAT_MAX] = {
 	[XM_STAT_DROP_WRONG_CONN] = XFRM_MOBILITY_A_STATS_DROP_WRONG_CONN,
 	[XM_STAT_DROP_NO_TUPLE] = XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE,
 	[XM_STAT_TX_ERRORS] = XFRM_MOBILITY_A_STATS_TX_ERRORS,
+	[XM_STAT_KEEPALIVES] = XFRM_MOBILITY_A_STATS_KEEPALIVES,
 };
 
 static int put_stats(struct sk_buff *skb, struct xm_conn *conn)
@@ -133,6 +134,7 @@ static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_IF_ID, conn->if_id) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ROLE, conn->role) ||
 	    nla_put_u16(skb, XFRM_MOBILITY_A_CONN_REG_PORT, conn->reg_port) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_KEEPALIVE, conn->keepalive) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_STATE, state) ||
 	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn) ||
 	    put_stats(skb, conn) ||
@@ -183,6 +185,9 @@ int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
 	cfg.role = XFRM_MOBILITY_ROLE_MOBILE;
 	if (attrs[XFRM_MOBILITY_A_CONN_ROLE])
 		cfg.role = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_ROLE]);
+	cfg.keepalive = XM_KEEPALIVE_DEFAULT;
+	if (attrs[XFRM_MOBILITY_A_CONN_KEEPALIVE])
+		cfg.keepalive = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_KEEPALIVE]);
 	cfg.reg_port = XFRM_MOBILITY_DEFAULT_REG_PORT;
 	if (attrs[XFRM_MOBILITY_A_CONN_REG_PORT])
 		cfg.reg_port = nla_get_u16(attrs[XFRM_MOBILITY_A_CONN_REG_PORT]);

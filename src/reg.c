@@ -222,6 +222,56 @@ out:
 	mutex_unlock(&xn->lock);
 }
 
+/*
+ * NAT keepalives of a mobile host behind a NAT, on ESP-in-UDP, when the
+ * outbound SA sent nothing since the last tick.
+ */
+static void ka_work(struct work_struct *work)
+{
+	struct xm_conn *conn = container_of(to_delayed_work(work),
+					    struct xm_conn, ka);
+	struct xm_net *xn = conn->xn;
+	__be16 sport = 0, dport = 0;
+	__be32 saddr, daddr;
+	struct xfrm_state *x;
+	u64 packets;
+
+	mutex_lock(&xn->lock);
+	if (conn->dead || READ_ONCE(xm_stopping))
+		goto out;
+	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE ||
+	    conn->reg_state != XFRM_MOBILITY_REG_STATE_REGISTERED ||
+	    !(conn->nat & (XM_NAT_SRC_ADDR | XM_NAT_SRC_PORT)))
+		goto rearm;
+
+	x = xm_sa_lookup(xn->net, conn, XFRM_MOBILITY_DIR_OUT);
+	if (!x)
+		goto rearm;
+	spin_lock_bh(&x->lock);
+	packets = x->curlft.packets;
+	saddr = x->props.saddr.a4;
+	daddr = x->id.daddr.a4;
+	if (x->encap) {
+		sport = x->encap->encap_sport;
+		dport = x->encap->encap_dport;
+	}
+	spin_unlock_bh(&x->lock);
+	xfrm_state_put(x);
+
+	if (sport && packets == conn->ka_packets) {
+		if (xm_tx_keepalive(xn->net, conn->mark.v, saddr, daddr, sport,
+				    dport))
+			xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		else
+			xm_stat_inc(conn, XM_STAT_KEEPALIVES);
+	}
+	conn->ka_packets = packets;
+rearm:
+	queue_delayed_work(xm_wq, &conn->ka, conn->keepalive * HZ);
+out:
+	mutex_unlock(&xn->lock);
+}
+
 static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 			 const struct xm_rx_msg *msg)
 {
@@ -406,7 +456,20 @@ void xm_reg_queue_rx(struct net *net, struct xm_rx_msg *msg)
 void xm_reg_conn_init(struct xm_conn *conn)
 {
 	INIT_DELAYED_WORK(&conn->retx, retx_work);
+	INIT_DELAYED_WORK(&conn->ka, ka_work);
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_IDLE;
+}
+
+/**
+ * xm_reg_conn_start() - start the timers of a new connection
+ * @conn: connection just inserted in the table
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_reg_conn_start(struct xm_conn *conn)
+{
+	if (conn->keepalive)
+		queue_delayed_work(xm_wq, &conn->ka, conn->keepalive * HZ);
 }
 
 /**
@@ -418,6 +481,7 @@ void xm_reg_conn_init(struct xm_conn *conn)
 void xm_reg_conn_stop(struct xm_conn *conn)
 {
 	cancel_delayed_work_sync(&conn->retx);
+	cancel_delayed_work_sync(&conn->ka);
 }
 
 /**

@@ -37,6 +37,7 @@ int xm_reg_init(void);
 void xm_reg_stop(void);
 void xm_reg_uninit(void);
 void xm_reg_conn_init(struct xm_conn *conn);
+void xm_reg_conn_start(struct xm_conn *conn);
 void xm_reg_conn_stop(struct xm_conn *conn);
 void xm_reg_queue_rx(struct net *net, struct xm_rx_msg *msg);
 int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,

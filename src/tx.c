@@ -77,6 +77,51 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len)
 }
 
 /**
+ * xm_tx_keepalive() - send an ESP-in-UDP NAT keepalive (RFC 3948)
+ * @net: namespace
+ * @mark: fwmark of the route lookup
+ * @saddr: local outer address
+ * @daddr: peer outer address
+ * @sport: local encapsulation port
+ * @dport: peer encapsulation port
+ *
+ * A single 0xff byte in UDP between the SA's outer endpoints keeps the
+ * NAT binding of the path alive; the peer's decapsulation drops it.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
+		    __be16 sport, __be16 dport)
+{
+	struct flowi4 fl4 = {
+		.saddr = saddr,
+		.daddr = daddr,
+		.flowi4_mark = mark,
+	};
+	unsigned int room = LL_MAX_HEADER + sizeof(struct iphdr) +
+			    sizeof(struct udphdr);
+	struct sk_buff *skb;
+	struct rtable *rt;
+
+	/* A plain route: the keepalive is outer traffic, not tunnelled. */
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_skb(room + 1, GFP_KERNEL);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, room);
+	skb_put_u8(skb, 0xff);
+	udp_tunnel_xmit_skb(rt, NULL, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, sport, dport,
+			    false, false);
+	return 0;
+}
+
+/**
  * xm_tx_route_source() - local address the routing table picks to a peer
  * @net: namespace
  * @mark: fwmark of the lookup

@@ -21,6 +21,8 @@
 
 /* Upper bound on managed connections per network namespace. */
 #define XM_MAX_CONNS		BIT(20)
+/* Default NAT keepalive interval, seconds (RFC 3948 suggests 20). */
+#define XM_KEEPALIVE_DEFAULT	20
 /* UDP port of ESP-in-UDP (RFC 3948) the module listens on. */
 #define XM_ENCAP_PORT		4500
 
@@ -38,6 +40,7 @@ enum xm_stat {
 	XM_STAT_DROP_WRONG_CONN,
 	XM_STAT_DROP_NO_TUPLE,
 	XM_STAT_TX_ERRORS,
+	XM_STAT_KEEPALIVES,
 	XM_STAT_MAX
 };
 
@@ -70,6 +73,7 @@ struct xm_sa_id {
  * @if_id: XFRM interface id of the SAs
  * @role: &enum xfrm_mobility_role
  * @reg_port: inner UDP port of registration messages, host order
+ * @keepalive: NAT keepalive interval in seconds, 0 for none
  * @sa: identities of the inbound and outbound SA, indexed by
  *	&enum xfrm_mobility_dir
  * @sel: selector of the outbound policy: inner source and destination of
@@ -89,6 +93,8 @@ struct xm_sa_id {
  * @last_move_ns: CLOCK_BOOTTIME of the last SA move
  * @retries: mobile: retransmissions of the outstanding request
  * @retx: mobile: retransmission timer of the outstanding request
+ * @ka: NAT keepalive timer
+ * @ka_packets: outbound SA packet count at the last keepalive tick
  * @stats: counters, &enum xm_stat
  * @refcnt: references; the connection table holds one
  * @rcu: to free the object after readers are done
@@ -105,6 +111,7 @@ struct xm_conn {
 	u32 if_id;
 	u32 role;
 	u16 reg_port;
+	u32 keepalive;
 	struct xm_sa_id sa[2];
 	struct xfrm_selector sel;
 	__be32 in_spi;
@@ -122,6 +129,8 @@ struct xm_conn {
 	u64 last_move_ns;
 	unsigned int retries;
 	struct delayed_work retx;
+	struct delayed_work ka;
+	u64 ka_packets;
 	atomic64_t stats[XM_STAT_MAX];
 	refcount_t refcnt;
 	struct rcu_head rcu;

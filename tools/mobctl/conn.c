@@ -90,7 +90,8 @@ static int conn_add(int argc, char **argv)
 {
 	bool has_reqid = false, has_mark = false, has_if_id = false;
 	uint32_t reqid = 0, mark = 0, mask = 0, if_id = 0, role = 0;
-	bool has_role = false, has_port = false;
+	bool has_role = false, has_port = false, has_keepalive = false;
+	uint32_t keepalive = 0;
 	const char *name = NULL;
 	struct mob_conn reply;
 	struct nlmsghdr *nlh;
@@ -146,6 +147,13 @@ static int conn_add(int argc, char **argv)
 			if (get_u16(&port, *argv) || !port)
 				invarg("REG_PORT value is invalid", *argv);
 			has_port = true;
+		} else if (matches(*argv, "keepalive") == 0) {
+			NEXT_ARG();
+			if (has_keepalive)
+				duparg("keepalive", *argv);
+			if (get_u32(&keepalive, *argv) || keepalive > 3600)
+				invarg("SECONDS value is invalid", *argv);
+			has_keepalive = true;
 		} else if (matches(*argv, "help") == 0) {
 			usage(stdout, EXIT_SUCCESS);
 		} else {
@@ -172,6 +180,8 @@ static int conn_add(int argc, char **argv)
 		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_IF_ID, if_id);
 	if (has_role)
 		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ROLE, role);
+	if (has_keepalive)
+		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_KEEPALIVE, keepalive);
 	if (has_port)	/* host byte order: the spec gives it no byte-order */
 		mnl_attr_put_u16(nlh, XFRM_MOBILITY_A_CONN_REG_PORT, port);
 

@@ -49,7 +49,7 @@ static const struct attr_policy sa_policy[XFRM_MOBILITY_A_SA_MAX + 1] = {
 };
 
 static const struct attr_policy stats_policy[XFRM_MOBILITY_A_STATS_MAX + 1] = {
-	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_TX_ERRORS] = POL(U64),
+	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_KEEPALIVES] = POL(U64),
 };
 
 static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
@@ -61,6 +61,7 @@ static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
 	[XFRM_MOBILITY_A_CONN_IF_ID]		= POL(U32),
 	[XFRM_MOBILITY_A_CONN_ROLE]		= POL(U32),
 	[XFRM_MOBILITY_A_CONN_REG_PORT]		= POL(U16),
+	[XFRM_MOBILITY_A_CONN_KEEPALIVE]	= POL(U32),
 	[XFRM_MOBILITY_A_CONN_STATE]		= POL(U32),
 	[XFRM_MOBILITY_A_CONN_SA]		= POL_MULTI_NEST,
 	[XFRM_MOBILITY_A_CONN_STATS]		= POL(NESTED),
@@ -250,6 +251,7 @@ int mob_conn_parse(const struct nlmsghdr *nlh, struct mob_conn *c)
 	c->reg_port = XFRM_MOBILITY_DEFAULT_REG_PORT;
 	if (tb[XFRM_MOBILITY_A_CONN_REG_PORT])
 		c->reg_port = mnl_attr_get_u16(tb[XFRM_MOBILITY_A_CONN_REG_PORT]);
+	c->keepalive = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_KEEPALIVE);
 	c->state = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_STATE);
 	if (tb[XFRM_MOBILITY_A_CONN_STATS] &&
 	    stats_parse(tb[XFRM_MOBILITY_A_CONN_STATS], &c->stats))
@@ -401,6 +403,7 @@ const char *mob_conn_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_CONN_IF_ID] = "if-id",
 		[XFRM_MOBILITY_A_CONN_ROLE] = "role",
 		[XFRM_MOBILITY_A_CONN_REG_PORT] = "reg-port",
+		[XFRM_MOBILITY_A_CONN_KEEPALIVE] = "keepalive",
 		[XFRM_MOBILITY_A_CONN_STATE] = "state",
 		[XFRM_MOBILITY_A_CONN_SA] = "sa",
 		[XFRM_MOBILITY_A_CONN_STATS] = "stats",
@@ -430,6 +433,7 @@ const char *mob_stats_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_STATS_DROP_WRONG_CONN] = "drop-wrong-conn",
 		[XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE] = "drop-no-tuple",
 		[XFRM_MOBILITY_A_STATS_TX_ERRORS] = "tx-errors",
+		[XFRM_MOBILITY_A_STATS_KEEPALIVES] = "keepalives",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : NULL;

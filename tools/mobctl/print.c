@@ -142,7 +142,10 @@ void print_conn_pretty(FILE *f, const struct mob_conn *c)
 		mob_state_str(c->state), mob_reg_state_str(c->reg_state));
 	if (c->reg_seq)
 		fprintf(f, " seq %u", c->reg_seq);
-	fprintf(f, " port %u\n", c->reg_port);
+	fprintf(f, " port %u", c->reg_port);
+	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_KEEPALIVE))
+		fprintf(f, " keepalive %u", c->keepalive);
+	fputc('\n', f);
 
 	for (i = 0; i < c->nsa; i++) {
 		fputs("    ", f);
@@ -159,10 +162,10 @@ void print_conn_pretty(FILE *f, const struct mob_conn *c)
 		print_last_move(f, c->last_move_ns);
 	fprintf(f, "\n    drops malformed %" PRIu64 " stale %" PRIu64
 		" unexpected %" PRIu64 " wrong-conn %" PRIu64 " no-tuple %" PRIu64
-		"  tx-errors %" PRIu64 "\n",
+		"  tx-errors %" PRIu64 "  keepalives %" PRIu64 "\n",
 		STAT(c, DROP_MALFORMED), STAT(c, DROP_STALE),
 		STAT(c, DROP_UNEXPECTED), STAT(c, DROP_WRONG_CONN),
-		STAT(c, DROP_NO_TUPLE), STAT(c, TX_ERRORS));
+		STAT(c, DROP_NO_TUPLE), STAT(c, TX_ERRORS), STAT(c, KEEPALIVES));
 }
 
 /* One row; @sa is NULL for a connection without any SA. */
@@ -194,8 +197,8 @@ static void print_dump_row(FILE *f, const struct mob_conn *c,
 		fprintf(f, "%" PRIu64, sa->oseq);
 	else
 		fputc('-', f);
-	fprintf(f, "\t%u\t0x%x\t0x%x\t%u\t%u\n", c->reg_seq, c->mark,
-		c->mark_mask, c->if_id, c->reg_port);
+	fprintf(f, "\t%u\t0x%x\t0x%x\t%u\t%u\t%u\n", c->reg_seq, c->mark,
+		c->mark_mask, c->if_id, c->reg_port, c->keepalive);
 }
 
 void print_conn_dump(FILE *f, const struct mob_conn *c)
@@ -230,6 +233,8 @@ void json_conn(struct json *j, const struct mob_conn *c)
 		json_string(j, "role", mob_role_str(c->role));
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_REG_PORT))
 		json_u64(j, "reg-port", c->reg_port);
+	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_KEEPALIVE))
+		json_u64(j, "keepalive", c->keepalive);
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_STATE))
 		json_string(j, "state", mob_state_str(c->state));
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_REG_STATE))

@@ -267,11 +267,11 @@ static const char conn1_pretty[] =
 	"    out spi 0x00000100 10.1.0.2 -> 10.9.0.2 encap espinudp 4500 -> 4500 oseq 42\n"
 	"    in  spi 0x00000200 10.9.0.2 -> 10.1.0.2 encap espinudp 4500 -> 4500\n"
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0\n";
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0\n";
 
 static const char conn1_dump[] =
-	"1\thome\t1\tmobile\tok\tout\t0x00000100\t10.1.0.2\t10.9.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t42\t0\t0x0\t0x0\t0\t4501\n"
-	"1\thome\t1\tmobile\tok\tin\t0x00000200\t10.9.0.2\t10.1.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t0\t0\t0x0\t0x0\t0\t4501\n";
+	"1\thome\t1\tmobile\tok\tout\t0x00000100\t10.1.0.2\t10.9.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t42\t0\t0x0\t0x0\t0\t4501\t0\n"
+	"1\thome\t1\tmobile\tok\tin\t0x00000200\t10.9.0.2\t10.1.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t0\t0\t0x0\t0x0\t0\t4501\t0\n";
 
 static const char conn1_json[] =
 	"{\"id\":1,\"name\":\"home\",\"reqid\":1,\"mark\":0,\"mark-mask\":0,\"if-id\":0,"
@@ -372,7 +372,7 @@ static void test_conn_v6(void)
 	print_conn_dump(cap_open(&c), &conn);
 	check_str(cap_close(&c),
 		  "2\ta?b\"\t2\tgateway\tpolicy-missing\tout\t0xc0ffee01\t2001:db8::1\t"
-		  "2001:db8:1::2\tnone\t0\t0\tregistered\t0x43\t3\t0\t9\t0x10\t0xff\t5\t4501\n",
+		  "2001:db8:1::2\tnone\t0\t0\tregistered\t0x43\t3\t0\t9\t0x10\t0xff\t5\t4501\t0\n",
 		  "conn 2 dump");
 	free(c.buf);
 
@@ -382,7 +382,7 @@ static void test_conn_v6(void)
 		  "state policy-missing reg registered seq 9 port 4501\n"
 		  "    out spi 0xc0ffee01 2001:db8::1 -> 2001:db8:1::2 encap none\n"
 		  "    nat src-addr,src-port,0x40  moves 3  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0\n",
+		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0\n",
 		  "conn 2 pretty");
 	free(c.buf);
 
@@ -410,7 +410,7 @@ static void test_conn_no_sa(void)
 
 	print_conn_dump(cap_open(&c), &conn);
 	check_str(cap_close(&c),
-		  "3\t-\t3\tmobile\tsa-missing\t-\t-\t-\t-\t-\t-\t-\tfailed\t0x0\t0\t-\t0\t0x0\t0x0\t0\t4501\n",
+		  "3\t-\t3\tmobile\tsa-missing\t-\t-\t-\t-\t-\t-\t-\tfailed\t0x0\t0\t-\t0\t0x0\t0x0\t0\t4501\t0\n",
 		  "conn 3 dump");
 	free(c.buf);
 
