@@ -37,4 +37,44 @@ static inline struct nlattr **xm_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/*
+ * Fields of struct xfrm_state that only some kernels have; see
+ * xm_state_clone(). 6.1 has none of them.
+ */
+#include <net/xfrm.h>
+
+/* SA direction (XFRMA_SA_DIR, 6.10): 0, XFRM_SA_DIR_IN or XFRM_SA_DIR_OUT. */
+static inline void xm_state_copy_dir(struct xfrm_state *to,
+				     const struct xfrm_state *from)
+{
+#ifdef XM_HAVE_XFRM_STATE_DIR
+	to->dir = from->dir;
+#endif
+}
+
+/* Per-CPU SA number (XFRMA_SA_PCPU, 6.13, in Debian's 6.12 too). */
+static inline void xm_state_copy_pcpu_num(struct xfrm_state *to,
+					  const struct xfrm_state *from)
+{
+#ifdef XM_HAVE_XFRM_STATE_PCPU_NUM
+	to->pcpu_num = from->pcpu_num;
+#endif
+}
+
+/*
+ * NAT keepalive (XFRMA_NAT_KEEPALIVE_INTERVAL, 6.10). __xfrm_init_state()
+ * refuses a non-zero interval unless the SA is outbound with
+ * UDP_ENCAP_ESPINUDP, so copy it only onto such an SA; a state fresh from
+ * xfrm_state_alloc() has it cleared. The expiration is updated under
+ * @from->lock.
+ */
+static inline void xm_state_copy_nat_keepalive(struct xfrm_state *to,
+					       const struct xfrm_state *from)
+{
+#ifdef XM_HAVE_XFRM_NAT_KEEPALIVE
+	to->nat_keepalive_interval = from->nat_keepalive_interval;
+	to->nat_keepalive_expiration = from->nat_keepalive_expiration;
+#endif
+}
+
 #endif /* _XM_COMPAT_H */

@@ -68,6 +68,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	conn->role = cfg->role;
 	conn->reg_port = cfg->reg_port;
 	conn->keepalive = cfg->keepalive;
+	conn->encap_policy = cfg->encap_policy;
 	refcount_set(&conn->refcnt, 1);
 	INIT_HLIST_NODE(&conn->spi_node);
 	xm_reg_conn_init(conn);

@@ -11,7 +11,7 @@
 #include <uapi/linux/xfrm_mobility.h>
 
 /* XFRM_MOBILITY_CMD_CONN_ADD - do */
-static const struct nla_policy xfrm_mobility_conn_add_nl_policy[XFRM_MOBILITY_A_CONN_KEEPALIVE + 1] = {
+static const struct nla_policy xfrm_mobility_conn_add_nl_policy[XFRM_MOBILITY_A_CONN_ENCAP_POLICY + 1] = {
 	[XFRM_MOBILITY_A_CONN_NAME] = { .type = NLA_NUL_STRING, .len = XFRM_MOBILITY_NAME_MAX_LEN, },
 	[XFRM_MOBILITY_A_CONN_REQID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[XFRM_MOBILITY_A_CONN_MARK] = { .type = NLA_U32, },
@@ -20,6 +20,7 @@ static const struct nla_policy xfrm_mobility_conn_add_nl_policy[XFRM_MOBILITY_A_
 	[XFRM_MOBILITY_A_CONN_ROLE] = NLA_POLICY_MAX(NLA_U32, 1),
 	[XFRM_MOBILITY_A_CONN_REG_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[XFRM_MOBILITY_A_CONN_KEEPALIVE] = NLA_POLICY_MAX(NLA_U32, 3600),
+	[XFRM_MOBILITY_A_CONN_ENCAP_POLICY] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 /* XFRM_MOBILITY_CMD_CONN_DEL - do */
@@ -48,7 +49,7 @@ static const struct genl_split_ops xfrm_mobility_nl_ops[] = {
 		.cmd		= XFRM_MOBILITY_CMD_CONN_ADD,
 		.doit		= xfrm_mobility_nl_conn_add_doit,
 		.policy		= xfrm_mobility_conn_add_nl_policy,
-		.maxattr	= XFRM_MOBILITY_A_CONN_KEEPALIVE,
+		.maxattr	= XFRM_MOBILITY_A_CONN_ENCAP_POLICY,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

@@ -99,6 +99,8 @@ static const u16 xm_stat_attr[XM_STAT_MAX] = {
 	[XM_STAT_DROP_NO_TUPLE] = XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE,
 	[XM_STAT_TX_ERRORS] = XFRM_MOBILITY_A_STATS_TX_ERRORS,
 	[XM_STAT_KEEPALIVES] = XFRM_MOBILITY_A_STATS_KEEPALIVES,
+	[XM_STAT_PROBES] = XFRM_MOBILITY_A_STATS_PROBES,
+	[XM_STAT_FALLBACKS] = XFRM_MOBILITY_A_STATS_FALLBACKS,
 };
 
 static int put_stats(struct sk_buff *skb, struct xm_conn *conn)
@@ -135,6 +137,8 @@ static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ROLE, conn->role) ||
 	    nla_put_u16(skb, XFRM_MOBILITY_A_CONN_REG_PORT, conn->reg_port) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_KEEPALIVE, conn->keepalive) ||
+	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ENCAP_POLICY,
+			conn->encap_policy) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_STATE, state) ||
 	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn) ||
 	    put_stats(skb, conn) ||
@@ -188,6 +192,10 @@ int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
 	cfg.keepalive = XM_KEEPALIVE_DEFAULT;
 	if (attrs[XFRM_MOBILITY_A_CONN_KEEPALIVE])
 		cfg.keepalive = nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_KEEPALIVE]);
+	cfg.encap_policy = XFRM_MOBILITY_ENCAP_POLICY_AUTO;
+	if (attrs[XFRM_MOBILITY_A_CONN_ENCAP_POLICY])
+		cfg.encap_policy =
+			nla_get_u32(attrs[XFRM_MOBILITY_A_CONN_ENCAP_POLICY]);
 	cfg.reg_port = XFRM_MOBILITY_DEFAULT_REG_PORT;
 	if (attrs[XFRM_MOBILITY_A_CONN_REG_PORT])
 		cfg.reg_port = nla_get_u16(attrs[XFRM_MOBILITY_A_CONN_REG_PORT]);

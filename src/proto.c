@@ -59,7 +59,15 @@ static const struct xm_tlv_desc *xm_tlv_lookup(u16 type)
 	return NULL;
 }
 
-/* TLVs a message type must carry.  Version 1 allows exactly these. */
+static bool xm_type_known(u8 type)
+{
+	return type >= XM_MSG_RREQ && type <= XM_MSG_PROBE_ACK;
+}
+
+/*
+ * TLVs a message type must carry.  Version 1 allows exactly these: a
+ * PROBE and its PROBE_ACK carry nothing but the header (the nonce).
+ */
 static u32 xm_required_tlvs(u8 type)
 {
 	switch (type) {
@@ -155,7 +163,7 @@ enum xm_parse_err xm_msg_check(const struct xm_msg *msg)
 {
 	u32 required, allowed;
 
-	if (msg->type != XM_MSG_RREQ && msg->type != XM_MSG_RREP)
+	if (!xm_type_known(msg->type))
 		return XM_PERR_BAD_TYPE;
 	if (msg->flags)
 		return XM_PERR_BAD_FLAGS;
@@ -309,8 +317,7 @@ int xm_msg_parse(const void *buf, size_t len, struct xm_msg *msg)
 		return xm_fail(msg, XM_PERR_BAD_MAGIC, XM_HDR_OFF_MAGIC);
 	if (p[XM_HDR_OFF_VERSION] != XM_VERSION)
 		return xm_fail(msg, XM_PERR_BAD_VERSION, XM_HDR_OFF_VERSION);
-	if (p[XM_HDR_OFF_TYPE] != XM_MSG_RREQ &&
-	    p[XM_HDR_OFF_TYPE] != XM_MSG_RREP)
+	if (!xm_type_known(p[XM_HDR_OFF_TYPE]))
 		return xm_fail(msg, XM_PERR_BAD_TYPE, XM_HDR_OFF_TYPE);
 
 	total = get_unaligned_be16(p + XM_HDR_OFF_LENGTH);

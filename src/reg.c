@@ -29,9 +29,13 @@
 #define XM_RTO_INIT	msecs_to_jiffies(250)
 #define XM_RTO_MAX	msecs_to_jiffies(4000)
 #define XM_MAX_RETRIES	8
+/* Plain-ESP probes: tries, every XM_RTO_INIT doubling. */
+#define XM_PROBE_TRIES	4
+/* Liveness of plain ESP: seconds of output without input before fallback. */
+#define XM_LIVE_TICKS	3
 
 /* Methods this implementation can receive and send. */
-#define XM_METHODS	XM_METHOD_ESPINUDP
+#define XM_METHODS	(XM_METHOD_ESPINUDP | XM_METHOD_ESP)
 
 static struct workqueue_struct *xm_wq;
 static bool xm_stopping;
@@ -98,6 +102,13 @@ static bool inner_ok(const struct xm_conn *conn, const struct xm_rx_msg *msg)
 			 sel->prefixlen_s);
 }
 
+/* Whether the connection may try plain ESP on its current path. */
+static bool plain_allowed(const struct xm_conn *conn)
+{
+	return conn->encap_policy == XFRM_MOBILITY_ENCAP_POLICY_AUTO &&
+	       !conn->plain_failed;
+}
+
 static void send_rreq(struct xm_conn *conn)
 {
 	struct xm_msg m = {
@@ -106,11 +117,13 @@ static void send_rreq(struct xm_conn *conn)
 		.nonce = conn->tx_nonce,
 		.present = XM_PRESENT_SENDER_VIEW | XM_PRESENT_METHODS,
 		.sender = conn->tx_view,
-		.methods = XM_METHODS,
+		.methods = XM_METHOD_ESPINUDP,
 	};
 	u8 buf[XM_MSG_MAX];
 	int len, err;
 
+	if (plain_allowed(conn))
+		m.methods |= XM_METHOD_ESP;
 	len = xm_msg_build(&m, buf, sizeof(buf));
 	err = len < 0 ? len : xm_tx_msg(conn, buf, len);
 	if (err) {
@@ -120,6 +133,204 @@ static void send_rreq(struct xm_conn *conn)
 		return;
 	}
 	xm_stat_inc(conn, XM_STAT_RREQ_TX);
+}
+
+/* Whether the SA of direction @dir is plain ESP. */
+static bool sa_plain(struct xm_conn *conn, int dir)
+{
+	struct xfrm_state *x = xm_sa_lookup(conn->xn->net, conn, dir);
+	bool plain;
+
+	if (!x)
+		return false;
+	plain = !READ_ONCE(x->encap);
+	xfrm_state_put(x);
+	return plain;
+}
+
+static u64 sa_packets(struct xm_conn *conn, int dir)
+{
+	struct xfrm_state *x = xm_sa_lookup(conn->xn->net, conn, dir);
+	u64 packets;
+
+	if (!x)
+		return 0;
+	spin_lock_bh(&x->lock);
+	packets = x->curlft.packets;
+	spin_unlock_bh(&x->lock);
+	xfrm_state_put(x);
+	return packets;
+}
+
+/*
+ * Switch one direction to plain ESP. The inbound SA goes first on each
+ * end: it still accepts ESP-in-UDP (see rx.c), so nothing in flight is
+ * lost; the outbound SA follows only once the peer proved that it gets
+ * our plain ESP and accepts it.
+ */
+static int make_plain(struct xm_conn *conn, int dir)
+{
+	int err;
+
+	if (sa_plain(conn, dir))
+		return 0;
+	err = xm_sa_make_plain(conn, dir);
+	if (err)
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, 0, 0, err,
+			     GFP_KERNEL);
+	else
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_ENCAP_CHANGED, 0, 0, 0,
+			     GFP_KERNEL);
+	return err;
+}
+
+static void send_probe(struct xm_conn *conn)
+{
+	struct xm_msg m = {
+		.type = XM_MSG_PROBE,
+		.seq = conn->probe_tries,
+		.nonce = conn->probe_nonce,
+	};
+	struct xm_endpoints ep;
+	u8 buf[XM_HDR_LEN];
+	int len;
+
+	if (xm_sa_endpoints(conn, &ep))
+		return;
+	len = xm_msg_build(&m, buf, sizeof(buf));
+	if (len < 0 || xm_tx_probe(conn->xn->net, conn->mark.v, ep.local.a4,
+				   ep.remote.a4, m.seq, buf, len))
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+	else
+		xm_stat_inc(conn, XM_STAT_PROBES);
+}
+
+/* Start proving that our plain ESP reaches the peer. */
+static void probe_start(struct xm_conn *conn)
+{
+	conn->probe_nonce = get_random_u64() ?: 1;
+	conn->probe_tries = 0;
+	mod_delayed_work(xm_wq, &conn->probe, 0);
+}
+
+static void probe_stop(struct xm_conn *conn)
+{
+	conn->probe_nonce = 0;
+	conn->live_idle = 0;
+	cancel_delayed_work(&conn->probe);
+}
+
+static void fallback(struct xm_conn *conn)
+{
+	struct xm_endpoints ep;
+
+	conn->plain_failed = true;
+	xm_stat_inc(conn, XM_STAT_FALLBACKS);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FALLBACK, conn->tx_seq, 0, 0,
+		     GFP_KERNEL);
+	if (!xm_sa_endpoints(conn, &ep))
+		xm_reg_handover(conn, &ep.local, NULL);
+}
+
+/*
+ * Probe retransmissions; on a mobile host sending plain ESP, liveness:
+ * output without any input for XM_LIVE_TICKS seconds means plain ESP
+ * stopped passing, and the host returns to ESP-in-UDP.
+ */
+static void probe_work(struct work_struct *work)
+{
+	struct xm_conn *conn = container_of(to_delayed_work(work),
+					    struct xm_conn, probe);
+	struct xm_net *xn = conn->xn;
+	u64 out, in;
+
+	mutex_lock(&xn->lock);
+	if (conn->dead || READ_ONCE(xm_stopping))
+		goto out;
+
+	if (conn->probe_nonce) {
+		if (conn->probe_tries >= XM_PROBE_TRIES) {
+			/* Plain ESP does not pass: stay in ESP-in-UDP. */
+			conn->probe_nonce = 0;
+			if (conn->role == XFRM_MOBILITY_ROLE_MOBILE)
+				conn->plain_failed = true;
+			xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, 0, 0,
+				     -EHOSTUNREACH, GFP_KERNEL);
+			goto out;
+		}
+		send_probe(conn);
+		queue_delayed_work(xm_wq, &conn->probe,
+				   XM_RTO_INIT << conn->probe_tries++);
+		goto out;
+	}
+
+	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE ||
+	    !sa_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		goto out;
+	out = sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
+	in = sa_packets(conn, XFRM_MOBILITY_DIR_IN);
+	if (out != conn->live_out && in == conn->live_in)
+		conn->live_idle++;
+	else
+		conn->live_idle = 0;
+	conn->live_out = out;
+	conn->live_in = in;
+	if (conn->live_idle >= XM_LIVE_TICKS) {
+		fallback(conn);
+		goto out;
+	}
+	queue_delayed_work(xm_wq, &conn->probe, HZ);
+out:
+	mutex_unlock(&xn->lock);
+}
+
+/* A peer's plain-ESP probe arrived: acknowledge it through the SA. */
+static void probe_rx(struct xm_net *xn, const struct xm_rx_msg *msg)
+{
+	struct xm_msg m, ack = { .type = XM_MSG_PROBE_ACK };
+	const struct xm_sa_id *out, *in;
+	u8 buf[XM_HDR_LEN];
+	struct xm_conn *conn;
+	unsigned long index;
+	int len;
+
+	if (xm_msg_parse(msg->buf, msg->len, &m) || m.type != XM_MSG_PROBE)
+		return;
+	xa_for_each(&xn->conns, index, conn) {
+		out = &conn->sa[XFRM_MOBILITY_DIR_OUT];
+		in = &conn->sa[XFRM_MOBILITY_DIR_IN];
+		if (out->family == AF_INET &&
+		    out->daddr.a4 == msg->observed.saddr.a4 &&
+		    in->daddr.a4 == msg->observed.daddr.a4)
+			break;
+	}
+	/* Only once our inbound SA accepts plain ESP; the peer retries. */
+	if (!conn || !sa_plain(conn, XFRM_MOBILITY_DIR_IN))
+		return;
+	ack.seq = m.seq;
+	ack.nonce = m.nonce;
+	len = xm_msg_build(&ack, buf, sizeof(buf));
+	if (len < 0 || xm_tx_msg(conn, buf, len))
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+}
+
+/* The peer got our plain ESP and accepts it: send plain ESP too. */
+static void probe_ack(struct xm_conn *conn, const struct xm_msg *m)
+{
+	if (!conn->probe_nonce || m->nonce != conn->probe_nonce) {
+		xm_stat_inc(conn, XM_STAT_DROP_STALE);
+		return;
+	}
+	conn->probe_nonce = 0;
+	cancel_delayed_work(&conn->probe);
+	if (make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		return;
+	if (conn->role == XFRM_MOBILITY_ROLE_MOBILE) {
+		conn->live_out = sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
+		conn->live_in = sa_packets(conn, XFRM_MOBILITY_DIR_IN);
+		conn->live_idle = 0;
+		queue_delayed_work(xm_wq, &conn->probe, HZ);
+	}
 }
 
 /**
@@ -153,6 +364,7 @@ int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	}
 
 	to = from;
+	probe_stop(conn);
 	if (local) {
 		to.local = *local;
 	} else {
@@ -169,6 +381,10 @@ int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
 		to.local_port = htons(XM_ENCAP_PORT);
 		to.remote_port = htons(XM_ENCAP_PORT);
 	}
+
+	/* A new path may pass plain ESP even if the old one did not. */
+	if (!xfrm_addr_equal(&to.local, &from.local, from.family))
+		conn->plain_failed = false;
 
 	err = xm_sa_move(conn, &to, extack);
 	if (err) {
@@ -284,6 +500,7 @@ static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 		.methods = XM_METHODS,
 	};
 	struct xm_endpoints from, to;
+	u8 method = XM_ENCAP_ESPINUDP;
 	bool dup;
 	u32 nat;
 	int len, err;
@@ -335,9 +552,19 @@ static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 	conn->nat = nat;
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
 
+	/*
+	 * No translation on the path and both ends willing: plain ESP, once
+	 * probes prove it passes. Our inbound SA switches now.
+	 */
+	probe_stop(conn);
+	if (!nat && (m->methods & XM_METHOD_ESP) && plain_allowed(conn) &&
+	    msg->observed.encap == XM_ENCAP_ESPINUDP &&
+	    !make_plain(conn, XFRM_MOBILITY_DIR_IN))
+		method = XM_ENCAP_NONE;
+
 	ep_to_view(&to, &rep.sender);
 	rep.verdict.nat = nat;
-	rep.verdict.method = XM_ENCAP_ESPINUDP;
+	rep.verdict.method = method;
 	len = xm_msg_build(&rep, conn->rx_reply, sizeof(conn->rx_reply));
 	if (len < 0) {
 		conn->rx_reply_len = 0;
@@ -355,6 +582,8 @@ static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 	xm_stat_inc(conn, XM_STAT_RREP_TX);
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_SENT, m->seq, nat, 0,
 		     GFP_KERNEL);
+	if (method == XM_ENCAP_NONE && !sa_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		probe_start(conn);
 }
 
 static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
@@ -392,6 +621,10 @@ static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 	}
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_RECEIVED, m->seq,
 		     conn->nat, 0, GFP_KERNEL);
+
+	if (m->verdict.method == XM_ENCAP_NONE && plain_allowed(conn) &&
+	    !make_plain(conn, XFRM_MOBILITY_DIR_IN))
+		probe_start(conn);
 }
 
 static void rx_work(struct work_struct *work)
@@ -402,6 +635,10 @@ static void rx_work(struct work_struct *work)
 	struct xm_msg m;
 
 	mutex_lock(&xn->lock);
+	if (!msg->conn_id) {
+		probe_rx(xn, msg);
+		goto out;
+	}
 	conn = xa_load(&xn->conns, msg->conn_id);
 	if (!conn || conn->dead)
 		goto out;
@@ -422,6 +659,8 @@ static void rx_work(struct work_struct *work)
 		gateway_rreq(conn, &m, msg);
 	else if (m.type == XM_MSG_RREP && conn->role == XFRM_MOBILITY_ROLE_MOBILE)
 		mobile_rrep(conn, &m, msg);
+	else if (m.type == XM_MSG_PROBE_ACK)
+		probe_ack(conn, &m);
 	else
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
 out:
@@ -457,6 +696,7 @@ void xm_reg_conn_init(struct xm_conn *conn)
 {
 	INIT_DELAYED_WORK(&conn->retx, retx_work);
 	INIT_DELAYED_WORK(&conn->ka, ka_work);
+	INIT_DELAYED_WORK(&conn->probe, probe_work);
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_IDLE;
 }
 
@@ -482,6 +722,7 @@ void xm_reg_conn_stop(struct xm_conn *conn)
 {
 	cancel_delayed_work_sync(&conn->retx);
 	cancel_delayed_work_sync(&conn->ka);
+	cancel_delayed_work_sync(&conn->probe);
 }
 
 /**

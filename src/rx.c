@@ -18,6 +18,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
+#include <net/esp.h>
 #include <net/ip.h>
 #include <net/xfrm.h>
 
@@ -180,10 +181,52 @@ static bool record(struct sk_buff *skb, int encap_type, __be32 *spip)
 	return managed;
 }
 
+/*
+ * A plain-ESP probe of a peer (reserved SPI, unprotected PROBE message):
+ * hand it to process context, which answers through the SA if it comes
+ * from the peer of a connection. Returns whether the packet was consumed.
+ */
+static bool probe_rcv(struct sk_buff *skb)
+{
+	const unsigned int hlen = sizeof(struct ip_esp_hdr);
+	struct xm_rx_msg *msg;
+	struct xm_net *xn;
+	unsigned int len;
+
+	if (!skb->dev || !pskb_may_pull(skb, hlen) ||
+	    ip_esp_hdr(skb)->spi != htonl(XM_PROBE_SPI))
+		return false;
+	xn = xm_net(dev_net(skb->dev));
+	if (hash_empty(xn->by_spi))
+		return false;
+
+	len = skb->len - hlen;
+	if (len < XM_HDR_LEN || len > XM_MSG_MAX)
+		goto drop;
+	msg = kzalloc(sizeof(*msg), GFP_ATOMIC);
+	if (!msg)
+		goto drop;
+	msg->observed.family = XM_FAMILY_IPV4;
+	msg->observed.saddr.a4 = ip_hdr(skb)->saddr;
+	msg->observed.daddr.a4 = ip_hdr(skb)->daddr;
+	msg->have_view = true;
+	msg->len = len;
+	if (skb_copy_bits(skb, hlen, msg->buf, len)) {
+		kfree(msg);
+		goto drop;
+	}
+	xm_reg_queue_rx(dev_net(skb->dev), msg);
+drop:
+	kfree_skb(skb);
+	return true;
+}
+
 static int xm_esp4_rcv(struct sk_buff *skb)
 {
 	__be32 spi;
 
+	if (probe_rcv(skb))
+		return 0;
 	record(skb, 0, &spi);
 	return -EINVAL;		/* let xfrm_interface or esp4 take it */
 }

@@ -7,6 +7,7 @@
 #include <linux/timekeeping.h>
 #include <net/xfrm.h>
 
+#include "clone.h"
 #include "sa.h"
 
 struct tmpl_walk {
@@ -329,18 +330,6 @@ static u64 get_oseq(struct xfrm_state *x)
 	return seq;
 }
 
-static void set_oseq(struct xfrm_state *x, u64 seq)
-{
-	spin_lock_bh(&x->lock);
-	if (x->replay_esn) {
-		x->replay_esn->oseq = lower_32_bits(seq);
-		x->replay_esn->oseq_hi = upper_32_bits(seq);
-	} else {
-		x->replay.oseq = lower_32_bits(seq);
-	}
-	spin_unlock_bh(&x->lock);
-}
-
 /* Move encapsulation ports in place; addresses are unchanged. */
 static void set_ports(struct xfrm_state *x, __be16 sport, __be16 dport)
 {
@@ -446,31 +435,6 @@ static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from
 	}
 }
 
-static struct xfrm_state *clone_to(struct xfrm_state *x,
-				   const xfrm_address_t *saddr,
-				   const xfrm_address_t *daddr,
-				   struct xfrm_encap_tmpl *encap)
-{
-	struct xfrm_migrate m = {
-		.old_daddr = x->id.daddr,
-		.old_saddr = x->props.saddr,
-		.new_daddr = *daddr,
-		.new_saddr = *saddr,
-		.proto = IPPROTO_ESP,
-		.mode = XFRM_MODE_TUNNEL,
-		.reqid = x->props.reqid,
-		.old_family = x->props.family,
-		.new_family = x->props.family,
-	};
-
-	/*
-	 * xfrm_state_migrate() clones keys, replay state, lifetimes and
-	 * counters, initialises the clone and hashes it; the original stays
-	 * in place until we delete it.
-	 */
-	return xfrm_state_migrate(x, &m, encap);
-}
-
 /**
  * xm_sa_move() - move a connection's SA pair to new outer endpoints
  * @conn: connection
@@ -478,9 +442,10 @@ static struct xfrm_state *clone_to(struct xfrm_state *x,
  * @extack: where to say why the move failed, may be NULL
  *
  * When only the encapsulation ports change, the ports are rewritten in
- * place. Otherwise both SAs are replaced by clones at the new addresses
- * (same SPIs, keys, replay state, lifetimes) and the policy templates of
- * the connection are rewritten, then the old SAs are deleted.
+ * place. Otherwise both SAs are replaced by copies at the new addresses
+ * with the new encapsulation (same SPIs, keys, replay state, lifetimes;
+ * xm_state_clone()), the policy templates of the connection are rewritten,
+ * and the old SAs are deleted.
  *
  * The outbound clone starts %XM_SEQ_GAP sequence numbers after the
  * original: the original may still send packets until it is deleted, and
@@ -513,11 +478,6 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 		NL_SET_ERR_MSG_MOD(extack,
 				   "moving between address families is not supported");
 		return -EAFNOSUPPORT;
-	}
-	if (from.encap_type && !to->encap_type) {
-		NL_SET_ERR_MSG_MOD(extack,
-				   "removing UDP encapsulation is not supported");
-		return -EOPNOTSUPP;
 	}
 
 	addrs = !xfrm_addr_equal(&from.local, &to->local, to->family) ||
@@ -555,22 +515,22 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 		pout = &enc_out;
 	}
 
-	nin = clone_to(in, &to->remote, &to->local, pin);
-	if (!nin) {
-		NL_SET_ERR_MSG_MOD(extack, "could not clone the inbound SA");
-		err = -ENOMEM;
-		goto out_unlock;
-	}
-	nout = clone_to(out, &to->local, &to->remote, pout);
-	if (!nout) {
-		xfrm_state_delete(nin);
-		NL_SET_ERR_MSG_MOD(extack, "could not clone the outbound SA");
-		err = -ENOMEM;
-		goto out_unlock;
-	}
-
+	/* The outbound copy skips XM_SEQ_GAP sequence numbers (see above). */
 	seq = get_oseq(out);
-	set_oseq(nout, seq + XM_SEQ_GAP);
+	nin = xm_state_clone(in, &to->remote, &to->local, pin, 0);
+	if (IS_ERR(nin)) {
+		NL_SET_ERR_MSG_MOD(extack, "could not copy the inbound SA");
+		err = PTR_ERR(nin);
+		goto out_unlock;
+	}
+	nout = xm_state_clone(out, &to->local, &to->remote, pout, XM_SEQ_GAP);
+	if (IS_ERR(nout)) {
+		xfrm_state_delete(nin);
+		xfrm_state_put(nin);
+		NL_SET_ERR_MSG_MOD(extack, "could not copy the outbound SA");
+		err = PTR_ERR(nout);
+		goto out_unlock;
+	}
 	move_templates(conn, &from, to);
 
 	xfrm_state_delete(out);
@@ -584,6 +544,8 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 
 	set_id(&conn->sa[XFRM_MOBILITY_DIR_IN], nin);
 	set_id(&conn->sa[XFRM_MOBILITY_DIR_OUT], nout);
+	xfrm_state_put(nin);
+	xfrm_state_put(nout);
 
 out_moved:
 	conn->last_move_ns = ktime_get_boottime_ns();
@@ -595,5 +557,55 @@ out_unlock:
 		xfrm_state_put(in);
 	if (out)
 		xfrm_state_put(out);
+	return err;
+}
+
+/**
+ * xm_sa_make_plain() - remove the UDP encapsulation of one SA
+ * @conn: connection
+ * @dir: &enum xfrm_mobility_dir of the SA
+ *
+ * The SA is replaced by a copy without encapsulation (same SPI, keys,
+ * addresses, replay state and lifetimes); an outbound copy starts
+ * %XM_SEQ_GAP sequence numbers later, set before it is hashed.
+ *
+ * Context: process context, &xm_net.lock held; takes
+ * &netns_xfrm.xfrm_cfg_mutex.
+ * Return: 0 (also when the SA is plain already) or a negative errno, the
+ * SA unchanged.
+ */
+int xm_sa_make_plain(struct xm_conn *conn, int dir)
+{
+	struct net *net = conn->xn->net;
+	struct xfrm_state *x, *nx;
+	int err = 0;
+
+	lockdep_assert_held(&conn->xn->lock);
+
+	mutex_lock(&net->xfrm.xfrm_cfg_mutex);
+	x = xm_sa_lookup(net, conn, dir);
+	if (!x) {
+		err = -ENOENT;
+		goto out_unlock;
+	}
+	if (!x->encap)
+		goto out_put;
+
+	nx = xm_state_clone(x, &x->props.saddr, &x->id.daddr, NULL,
+			    dir == XFRM_MOBILITY_DIR_OUT ? XM_SEQ_GAP : 0);
+	if (IS_ERR(nx)) {
+		err = PTR_ERR(nx);
+		goto out_put;
+	}
+	xfrm_state_delete(x);
+	if (dir == XFRM_MOBILITY_DIR_OUT && get_oseq(x) >= get_oseq(nx))
+		pr_warn_ratelimited("conn %u: outbound sequence %llu reached the plain SA's %llu\n",
+				    conn->id, get_oseq(x), get_oseq(nx));
+	set_id(&conn->sa[dir], nx);
+	xfrm_state_put(nx);
+out_put:
+	xfrm_state_put(x);
+out_unlock:
+	mutex_unlock(&net->xfrm.xfrm_cfg_mutex);
 	return err;
 }

@@ -55,3 +55,4 @@ struct xm_endpoints {
 int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep);
 int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 	       struct netlink_ext_ack *extack);
+int xm_sa_make_plain(struct xm_conn *conn, int dir);

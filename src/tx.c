@@ -8,6 +8,7 @@
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/ip.h>
+#include <net/ip_tunnels.h>
 #include <net/route.h>
 #include <net/udp_tunnel.h>
 #include <net/xfrm.h>
@@ -118,6 +119,56 @@ int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
 	udp_tunnel_xmit_skb(rt, NULL, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, sport, dport,
 			    false, false);
+	return 0;
+}
+
+/**
+ * xm_tx_probe() - send a plain-ESP probe
+ * @net: namespace
+ * @mark: fwmark of the route lookup
+ * @saddr: local outer address
+ * @daddr: peer outer address
+ * @seq: ESP sequence number field (the try)
+ * @buf: PROBE message
+ * @len: length of @buf
+ *
+ * The probe is an ESP packet (IP protocol 50) with the reserved SPI
+ * %XM_PROBE_SPI and the PROBE message as payload. It is not protected:
+ * it only finds out whether plain ESP passes between the two addresses.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int xm_tx_probe(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
+		u32 seq, const void *buf, unsigned int len)
+{
+	struct flowi4 fl4 = {
+		.saddr = saddr,
+		.daddr = daddr,
+		.flowi4_mark = mark,
+	};
+	unsigned int room = LL_MAX_HEADER + sizeof(struct iphdr);
+	struct ip_esp_hdr *esph;
+	struct sk_buff *skb;
+	struct rtable *rt;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_skb(room + sizeof(*esph) + len, GFP_KERNEL);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, room);
+	esph = skb_put(skb, sizeof(*esph));
+	esph->spi = htonl(XM_PROBE_SPI);
+	esph->seq_no = htonl(seq);
+	skb_put_data(skb, buf, len);
+	skb_reset_transport_header(skb);
+	/* Consumes the route reference and the skb. */
+	iptunnel_xmit(NULL, rt, skb, fl4.saddr, fl4.daddr, IPPROTO_ESP, 0,
+		      ip4_dst_hoplimit(&rt->dst), 0, false);
 	return 0;
 }
 

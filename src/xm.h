@@ -41,6 +41,8 @@ enum xm_stat {
 	XM_STAT_DROP_NO_TUPLE,
 	XM_STAT_TX_ERRORS,
 	XM_STAT_KEEPALIVES,
+	XM_STAT_PROBES,
+	XM_STAT_FALLBACKS,
 	XM_STAT_MAX
 };
 
@@ -74,6 +76,7 @@ struct xm_sa_id {
  * @role: &enum xfrm_mobility_role
  * @reg_port: inner UDP port of registration messages, host order
  * @keepalive: NAT keepalive interval in seconds, 0 for none
+ * @encap_policy: &enum xfrm_mobility_encap_policy
  * @sa: identities of the inbound and outbound SA, indexed by
  *	&enum xfrm_mobility_dir
  * @sel: selector of the outbound policy: inner source and destination of
@@ -95,6 +98,14 @@ struct xm_sa_id {
  * @retx: mobile: retransmission timer of the outstanding request
  * @ka: NAT keepalive timer
  * @ka_packets: outbound SA packet count at the last keepalive tick
+ * @plain_failed: mobile: plain ESP did not work on the current path
+ * @probe_nonce: nonce of the plain-ESP probes in flight, 0 when not probing
+ * @probe_tries: probes sent with @probe_nonce
+ * @probe: probe retransmission and, on a mobile host in plain ESP, liveness
+ *	timer
+ * @live_out: outbound SA packet count at the last liveness tick
+ * @live_in: inbound SA packet count at the last liveness tick
+ * @live_idle: liveness ticks in a row with output but no input
  * @stats: counters, &enum xm_stat
  * @refcnt: references; the connection table holds one
  * @rcu: to free the object after readers are done
@@ -112,6 +123,7 @@ struct xm_conn {
 	u32 role;
 	u16 reg_port;
 	u32 keepalive;
+	u32 encap_policy;
 	struct xm_sa_id sa[2];
 	struct xfrm_selector sel;
 	__be32 in_spi;
@@ -131,6 +143,13 @@ struct xm_conn {
 	struct delayed_work retx;
 	struct delayed_work ka;
 	u64 ka_packets;
+	bool plain_failed;
+	u64 probe_nonce;
+	unsigned int probe_tries;
+	struct delayed_work probe;
+	u64 live_out;
+	u64 live_in;
+	unsigned int live_idle;
 	atomic64_t stats[XM_STAT_MAX];
 	refcount_t refcnt;
 	struct rcu_head rcu;

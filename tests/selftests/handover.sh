@@ -37,8 +37,9 @@ encap=${XM_TUNNEL_ENCAP:-udp}
 mob_tunnel "$encap" || { ktap_fail "ip xfrm setup ($encap)"; ktap_finished; }
 
 # With no IKE daemon, the module opens the ESP-in-UDP socket on 4500.
-ktap_check "conn add on X (mobile)" mobctl -n "$NS_X" conn add name home reqid 1 role mobile
-ktap_check "conn add on Y (gateway)" mobctl -n "$NS_Y" conn add name home reqid 1 role gateway
+# "encap always" keeps ESP-in-UDP on every path (encap.sh covers "auto").
+ktap_check "conn add on X (mobile)" mobctl -n "$NS_X" conn add name home reqid 1 role mobile encap always
+ktap_check "conn add on Y (gateway)" mobctl -n "$NS_Y" conn add name home reqid 1 role gateway encap always
 
 ktap_check "baseline X->Y" busywait 10000 mob_ping_x2y
 ktap_check "baseline Y->X" mob_ping_y2x

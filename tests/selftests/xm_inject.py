@@ -7,6 +7,8 @@
                                           packet of PCAP from another source
   xm_inject.py espseq PCAP SPI            print the ESP sequence numbers of SPI
                                           (ESP-in-UDP) in capture order
+  xm_inject.py espseq-any PCAP SPI        same for plain and ESP-in-UDP, with
+                                          the encapsulation of each packet
 """
 import socket
 import struct
@@ -50,6 +52,25 @@ def message(kind):
     return msg
 
 
+def pcap_ip_payloads(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic = struct.unpack('<I', data[:4])[0]
+    endian = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    linktype = struct.unpack(endian + 'I', data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(endian + 'IIII', data[off:off + 16])
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        l2 = {1: 14, 113: 16, 276: 20}.get(linktype, 0)
+        ip = pkt[l2:]
+        if len(ip) < 20 or ip[0] >> 4 != 4:
+            continue
+        ihl = (ip[0] & 15) * 4
+        yield ip[9], ip[ihl:]
+
+
 def pcap_udp_payloads(path):
     with open(path, 'rb') as f:
         data = f.read()
@@ -76,6 +97,19 @@ def main():
         for p in pcap_udp_payloads(sys.argv[2]):
             if len(p) >= 8 and struct.unpack('!I', p[:4])[0] == spi:
                 print(struct.unpack('!I', p[4:8])[0])
+        return
+    if cmd == 'espseq-any':
+        # Sequence numbers of SPI in plain and UDP-encapsulated ESP, each
+        # line "seq plain|udp" in capture order.
+        spi = int(sys.argv[3], 0)
+        for proto, p in pcap_ip_payloads(sys.argv[2]):
+            kind = 'plain'
+            if proto == 17:
+                p, kind = p[8:], 'udp'
+            elif proto != 50:
+                continue
+            if len(p) >= 8 and struct.unpack('!I', p[:4])[0] == spi:
+                print(struct.unpack('!I', p[4:8])[0], kind)
         return
     src, dst, port = sys.argv[3], sys.argv[4], int(sys.argv[5])
     if cmd == 'msg':

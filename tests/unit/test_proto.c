@@ -461,6 +461,23 @@ static struct xm_msg rreq4_zero(void)
 	return m;
 }
 
+/* A PROBE and its PROBE_ACK are the header alone. */
+static struct xm_msg probe(void)
+{
+	struct xm_msg m = { .type = XM_MSG_PROBE, .seq = 3,
+			    .nonce = 0x0123456789abcdefULL };
+
+	return m;
+}
+
+static struct xm_msg probe_ack(void)
+{
+	struct xm_msg m = probe();
+
+	m.type = XM_MSG_PROBE_ACK;
+	return m;
+}
+
 static const struct rt_row {
 	const char *name;
 	struct xm_msg (*make)(void);
@@ -476,6 +493,8 @@ static const struct rt_row {
 	{ "rrep v4 all-ones fields", rrep4_extremes, 80 },
 	{ "rrep v6", rrep6, 128 },
 	{ "rrep mixed families", rrep_mixed, 104 },
+	{ "probe", probe, 20 },
+	{ "probe ack", probe_ack, 20 },
 };
 
 static void test_roundtrip(void)
@@ -966,9 +985,10 @@ static const struct perr_row {
 	{ "version 0", B_RREQ4, m_version0, XM_PERR_BAD_VERSION, 2 },
 	{ "version 2", B_RREQ4, m_version2, XM_PERR_BAD_VERSION, 2 },
 	{ "type 0", B_RREQ4, m_type0, XM_PERR_BAD_TYPE, 3 },
-	{ "type PROBE reserved", B_RREQ4, m_type_probe, XM_PERR_BAD_TYPE, 3 },
-	{ "type PROBE_ACK reserved", B_RREQ4, m_type_probe_ack,
-	  XM_PERR_BAD_TYPE, 3 },
+	{ "type PROBE with TLVs", B_RREQ4, m_type_probe,
+	  XM_PERR_UNEXPECTED_TLV, 20 },
+	{ "type PROBE_ACK with TLVs", B_RREQ4, m_type_probe_ack,
+	  XM_PERR_UNEXPECTED_TLV, 20 },
 	{ "type 255", B_RREQ4, m_type_ff, XM_PERR_BAD_TYPE, 3 },
 	{ "declared length 0", B_RREQ4, m_len_zero, XM_PERR_BAD_LENGTH, 4 },
 	{ "declared length 16", B_RREQ4, m_len_16, XM_PERR_BAD_LENGTH, 4 },
@@ -1552,7 +1572,7 @@ static const struct build_row {
 	enum xm_parse_err err;
 } build_rows[] = {
 	{ "type 0", rreq4, b_type0, XM_PERR_BAD_TYPE },
-	{ "type PROBE", rreq4, b_type_probe, XM_PERR_BAD_TYPE },
+	{ "type PROBE with TLVs", rreq4, b_type_probe, XM_PERR_UNEXPECTED_TLV },
 	{ "flags set", rreq4, b_flags, XM_PERR_BAD_FLAGS },
 	{ "rreq with OBSERVED_VIEW", rreq4, b_observed_in_rreq,
 	  XM_PERR_UNEXPECTED_TLV },

@@ -91,7 +91,8 @@ static int conn_add(int argc, char **argv)
 	bool has_reqid = false, has_mark = false, has_if_id = false;
 	uint32_t reqid = 0, mark = 0, mask = 0, if_id = 0, role = 0;
 	bool has_role = false, has_port = false, has_keepalive = false;
-	uint32_t keepalive = 0;
+	bool has_encap = false;
+	uint32_t keepalive = 0, encap = 0;
 	const char *name = NULL;
 	struct mob_conn reply;
 	struct nlmsghdr *nlh;
@@ -147,6 +148,17 @@ static int conn_add(int argc, char **argv)
 			if (get_u16(&port, *argv) || !port)
 				invarg("REG_PORT value is invalid", *argv);
 			has_port = true;
+		} else if (matches(*argv, "encap") == 0) {
+			NEXT_ARG();
+			if (has_encap)
+				duparg("encap", *argv);
+			if (matches(*argv, "auto") == 0)
+				encap = XFRM_MOBILITY_ENCAP_POLICY_AUTO;
+			else if (matches(*argv, "always") == 0)
+				encap = XFRM_MOBILITY_ENCAP_POLICY_ALWAYS;
+			else
+				invarg("ENCAP value is invalid", *argv);
+			has_encap = true;
 		} else if (matches(*argv, "keepalive") == 0) {
 			NEXT_ARG();
 			if (has_keepalive)
@@ -182,6 +194,8 @@ static int conn_add(int argc, char **argv)
 		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ROLE, role);
 	if (has_keepalive)
 		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_KEEPALIVE, keepalive);
+	if (has_encap)
+		mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ENCAP_POLICY, encap);
 	if (has_port)	/* host byte order: the spec gives it no byte-order */
 		mnl_attr_put_u16(nlh, XFRM_MOBILITY_A_CONN_REG_PORT, port);
 

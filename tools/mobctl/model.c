@@ -49,7 +49,7 @@ static const struct attr_policy sa_policy[XFRM_MOBILITY_A_SA_MAX + 1] = {
 };
 
 static const struct attr_policy stats_policy[XFRM_MOBILITY_A_STATS_MAX + 1] = {
-	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_KEEPALIVES] = POL(U64),
+	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_FALLBACKS] = POL(U64),
 };
 
 static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
@@ -62,6 +62,7 @@ static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
 	[XFRM_MOBILITY_A_CONN_ROLE]		= POL(U32),
 	[XFRM_MOBILITY_A_CONN_REG_PORT]		= POL(U16),
 	[XFRM_MOBILITY_A_CONN_KEEPALIVE]	= POL(U32),
+	[XFRM_MOBILITY_A_CONN_ENCAP_POLICY]	= POL(U32),
 	[XFRM_MOBILITY_A_CONN_STATE]		= POL(U32),
 	[XFRM_MOBILITY_A_CONN_SA]		= POL_MULTI_NEST,
 	[XFRM_MOBILITY_A_CONN_STATS]		= POL(NESTED),
@@ -252,6 +253,7 @@ int mob_conn_parse(const struct nlmsghdr *nlh, struct mob_conn *c)
 	if (tb[XFRM_MOBILITY_A_CONN_REG_PORT])
 		c->reg_port = mnl_attr_get_u16(tb[XFRM_MOBILITY_A_CONN_REG_PORT]);
 	c->keepalive = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_KEEPALIVE);
+	c->encap_policy = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_ENCAP_POLICY);
 	c->state = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_STATE);
 	if (tb[XFRM_MOBILITY_A_CONN_STATS] &&
 	    stats_parse(tb[XFRM_MOBILITY_A_CONN_STATS], &c->stats))
@@ -404,6 +406,7 @@ const char *mob_conn_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_CONN_ROLE] = "role",
 		[XFRM_MOBILITY_A_CONN_REG_PORT] = "reg-port",
 		[XFRM_MOBILITY_A_CONN_KEEPALIVE] = "keepalive",
+		[XFRM_MOBILITY_A_CONN_ENCAP_POLICY] = "encap-policy",
 		[XFRM_MOBILITY_A_CONN_STATE] = "state",
 		[XFRM_MOBILITY_A_CONN_SA] = "sa",
 		[XFRM_MOBILITY_A_CONN_STATS] = "stats",
@@ -434,6 +437,8 @@ const char *mob_stats_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE] = "drop-no-tuple",
 		[XFRM_MOBILITY_A_STATS_TX_ERRORS] = "tx-errors",
 		[XFRM_MOBILITY_A_STATS_KEEPALIVES] = "keepalives",
+		[XFRM_MOBILITY_A_STATS_PROBES] = "probes",
+		[XFRM_MOBILITY_A_STATS_FALLBACKS] = "fallbacks",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : NULL;

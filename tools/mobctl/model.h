@@ -58,6 +58,7 @@ struct mob_conn {
 	uint32_t role;
 	uint16_t reg_port;
 	uint32_t keepalive;
+	uint32_t encap_policy;
 	uint32_t state;
 	struct mob_stats stats;
 	uint32_t reg_state;

@@ -145,6 +145,8 @@ void print_conn_pretty(FILE *f, const struct mob_conn *c)
 	fprintf(f, " port %u", c->reg_port);
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_KEEPALIVE))
 		fprintf(f, " keepalive %u", c->keepalive);
+	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_ENCAP_POLICY))
+		fprintf(f, " encap %s", c->encap_policy ? "always" : "auto");
 	fputc('\n', f);
 
 	for (i = 0; i < c->nsa; i++) {
@@ -162,10 +164,12 @@ void print_conn_pretty(FILE *f, const struct mob_conn *c)
 		print_last_move(f, c->last_move_ns);
 	fprintf(f, "\n    drops malformed %" PRIu64 " stale %" PRIu64
 		" unexpected %" PRIu64 " wrong-conn %" PRIu64 " no-tuple %" PRIu64
-		"  tx-errors %" PRIu64 "  keepalives %" PRIu64 "\n",
+		"  tx-errors %" PRIu64 "  keepalives %" PRIu64
+		"  probes %" PRIu64 "  fallbacks %" PRIu64 "\n",
 		STAT(c, DROP_MALFORMED), STAT(c, DROP_STALE),
 		STAT(c, DROP_UNEXPECTED), STAT(c, DROP_WRONG_CONN),
-		STAT(c, DROP_NO_TUPLE), STAT(c, TX_ERRORS), STAT(c, KEEPALIVES));
+		STAT(c, DROP_NO_TUPLE), STAT(c, TX_ERRORS), STAT(c, KEEPALIVES),
+		STAT(c, PROBES), STAT(c, FALLBACKS));
 }
 
 /* One row; @sa is NULL for a connection without any SA. */
@@ -235,6 +239,9 @@ void json_conn(struct json *j, const struct mob_conn *c)
 		json_u64(j, "reg-port", c->reg_port);
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_KEEPALIVE))
 		json_u64(j, "keepalive", c->keepalive);
+	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_ENCAP_POLICY))
+		json_string(j, "encap-policy",
+			    c->encap_policy ? "always" : "auto");
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_STATE))
 		json_string(j, "state", mob_state_str(c->state));
 	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_REG_STATE))

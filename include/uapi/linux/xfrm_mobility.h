@@ -93,6 +93,19 @@ enum xfrm_mobility_reg_state {
 };
 
 /**
+ * enum xfrm_mobility_encap_policy - How a connection chooses its
+ *   encapsulation.
+ * @XFRM_MOBILITY_ENCAP_POLICY_AUTO: Plain ESP when the registration saw no
+ *   translation and plain ESP was proven to pass in both directions;
+ *   ESP-in-UDP otherwise.
+ * @XFRM_MOBILITY_ENCAP_POLICY_ALWAYS: ESP-in-UDP whatever the path.
+ */
+enum xfrm_mobility_encap_policy {
+	XFRM_MOBILITY_ENCAP_POLICY_AUTO,
+	XFRM_MOBILITY_ENCAP_POLICY_ALWAYS,
+};
+
+/**
  * enum xfrm_mobility_event - Type of an event notification.
  * @XFRM_MOBILITY_EVENT_CONN_ADD: A connection was added.
  * @XFRM_MOBILITY_EVENT_CONN_DEL: A connection was deleted.
@@ -110,6 +123,10 @@ enum xfrm_mobility_reg_state {
  * @XFRM_MOBILITY_EVENT_RETRANSMIT: A registration request was retransmitted.
  * @XFRM_MOBILITY_EVENT_FAILURE: A registration or SA move failed; see the
  *   error attribute.
+ * @XFRM_MOBILITY_EVENT_ENCAP_CHANGED: An SA of the connection switched between
+ *   plain ESP and ESP-in-UDP.
+ * @XFRM_MOBILITY_EVENT_FALLBACK: Plain ESP stopped working; the mobile host
+ *   returns to ESP-in-UDP and registers again.
  */
 enum xfrm_mobility_event {
 	XFRM_MOBILITY_EVENT_CONN_ADD,
@@ -122,6 +139,8 @@ enum xfrm_mobility_event {
 	XFRM_MOBILITY_EVENT_SA_MOVED,
 	XFRM_MOBILITY_EVENT_RETRANSMIT,
 	XFRM_MOBILITY_EVENT_FAILURE,
+	XFRM_MOBILITY_EVENT_ENCAP_CHANGED,
+	XFRM_MOBILITY_EVENT_FALLBACK,
 };
 
 enum {
@@ -157,6 +176,8 @@ enum {
 	XFRM_MOBILITY_A_STATS_TX_ERRORS,
 	XFRM_MOBILITY_A_STATS_PAD,
 	XFRM_MOBILITY_A_STATS_KEEPALIVES,
+	XFRM_MOBILITY_A_STATS_PROBES,
+	XFRM_MOBILITY_A_STATS_FALLBACKS,
 
 	__XFRM_MOBILITY_A_STATS_MAX,
 	XFRM_MOBILITY_A_STATS_MAX = (__XFRM_MOBILITY_A_STATS_MAX - 1)
@@ -182,6 +203,7 @@ enum {
 	XFRM_MOBILITY_A_CONN_LOCAL_IPV6,
 	XFRM_MOBILITY_A_CONN_PAD,
 	XFRM_MOBILITY_A_CONN_KEEPALIVE,
+	XFRM_MOBILITY_A_CONN_ENCAP_POLICY,
 
 	__XFRM_MOBILITY_A_CONN_MAX,
 	XFRM_MOBILITY_A_CONN_MAX = (__XFRM_MOBILITY_A_CONN_MAX - 1)

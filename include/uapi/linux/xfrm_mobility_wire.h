@@ -23,6 +23,7 @@
 #define XM_VERSION		1
 #define XM_DEFAULT_PORT		4501	/* inner UDP destination port */
 #define XM_MSG_MAX		512	/* header + TLVs, in bytes */
+#define XM_PROBE_SPI		1	/* plain-ESP probes, RFC 4303 reserved */
 
 /**
  * enum xm_msg_type - values of the header type field
