@@ -21,13 +21,14 @@ void usage(FILE *f, int status)
 	fprintf(f,
 		"Usage: mobctl [ OPTIONS ] conn add [ name NAME ] reqid REQID [ mark MARK[/MASK] ]\n"
 		"                                   [ if_id IF_ID ] [ role { mobile | gateway } ]\n"
-		"                                   [ port REG_PORT ]\n"
+		"                                   [ port REG_PORT ] [ keepalive SECONDS ]\n"
+		"                                   [ encap { auto | always } ]\n"
 		"       mobctl [ OPTIONS ] conn del CONN\n"
 		"       mobctl [ OPTIONS ] conn show [ CONN ] [ dump ]\n"
 		"       mobctl [ OPTIONS ] show [ CONN ] [ dump ]\n"
 		"       mobctl [ OPTIONS ] handover CONN [ local ADDR ]\n"
 		"       mobctl [ OPTIONS ] monitor\n"
-		"       mobctl daemon\n"
+		"       mobctl [ OPTIONS ] daemon [ -j ] [ -v ]\n"
 		"       mobctl help\n"
 		"       mobctl { -V | --version }\n"
 		"where  OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME }\n"
@@ -45,14 +46,6 @@ static int do_help(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	usage(stdout, EXIT_SUCCESS);
-}
-
-static int do_daemon(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "mobctl: daemon: not implemented\n");
-	return EXIT_USAGE;
 }
 
 /* Order matters for prefixes: "h" is help, "s" is show. */

@@ -19,5 +19,6 @@ int do_conn(int argc, char **argv);
 int do_show(int argc, char **argv);
 int do_handover(int argc, char **argv);
 int do_monitor(int argc, char **argv);
+int do_daemon(int argc, char **argv);
 
 #endif /* _MOBCTL_H */

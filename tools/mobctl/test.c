@@ -568,7 +568,7 @@ static void test_cli(void)
 	CLI(2, "Option \"-x\" is unknown, try \"mobctl help\".", "-x");
 	CLI(2, "Command line is not complete", "-n");
 	CLI(2, "NETNS value is invalid", "-n", "a/b", "show");
-	CLI(2, "not implemented", "daemon");
+	CLI(2, "Error: argument \"now\" is wrong: unknown keyword", "daemon", "now");
 	CLI(2, "unknown keyword", "monitor", "now");
 	CLI(1, "Cannot open network namespace \"mobctl-test-no-such-ns\"",
 	    "-n", "mobctl-test-no-such-ns", "show");
