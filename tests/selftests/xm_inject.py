@@ -7,8 +7,8 @@
                                           packet of PCAP from another source
   xm_inject.py espseq PCAP SPI            print the ESP sequence numbers of SPI
                                           (ESP-in-UDP) in capture order
-  xm_inject.py espseq-any PCAP SPI        same for plain and ESP-in-UDP, with
-                                          the encapsulation of each packet
+  xm_inject.py espseq-any PCAP SPI        same for plain and ESP-in-UDP: "seq
+                                          encapsulation outer-source" lines
 """
 import socket
 import struct
@@ -68,7 +68,7 @@ def pcap_ip_payloads(path):
         if len(ip) < 20 or ip[0] >> 4 != 4:
             continue
         ihl = (ip[0] & 15) * 4
-        yield ip[9], ip[ihl:]
+        yield ip[9], ip[ihl:], socket.inet_ntoa(ip[12:16])
 
 
 def pcap_udp_payloads(path):
@@ -102,14 +102,14 @@ def main():
         # Sequence numbers of SPI in plain and UDP-encapsulated ESP, each
         # line "seq plain|udp" in capture order.
         spi = int(sys.argv[3], 0)
-        for proto, p in pcap_ip_payloads(sys.argv[2]):
+        for proto, p, src in pcap_ip_payloads(sys.argv[2]):
             kind = 'plain'
             if proto == 17:
                 p, kind = p[8:], 'udp'
             elif proto != 50:
                 continue
             if len(p) >= 8 and struct.unpack('!I', p[:4])[0] == spi:
-                print(struct.unpack('!I', p[4:8])[0], kind)
+                print(struct.unpack('!I', p[4:8])[0], kind, src)
         return
     src, dst, port = sys.argv[3], sys.argv[4], int(sys.argv[5])
     if cmd == 'msg':
