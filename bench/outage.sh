@@ -1,0 +1,819 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Handover outage benchmark for xfrm_mobility.  Runs INSIDE the test VM:
+#
+#   make -s modules-all && make -C tools/mobctl && make -C tests/tools
+#   tests/vm/run-vm.sh --kernel KREL --ko build/KREL/xfrm_mobility.ko \
+#       --out /tmp/outage --timeout 900 -- bench/outage.sh --reps 10 --rtt 100
+#
+# Usage: bench/outage.sh [--reps N] [--rtt MS] [--interval-us US]
+#                        [--settle S] [--out DIR] [--host]
+#
+#   --reps N         repetitions; each one moves X direct -> NAT B and back
+#                    (two measured moves, labelled to-nat_b / to-direct);
+#                    default 10
+#   --rtt MS         round-trip time between X and Y set with netem (half of
+#                    it on each direction of Y's access link, so both of X's
+#                    paths have it); default 100
+#   --interval-us US probe interval in each direction; default 2000
+#   --settle S       time between a completed registration and the next
+#                    move; default 2
+#   --out DIR        where results go (default: $XM_OUT/outage-<rtt>ms in
+#                    the VM, else a new directory in /tmp)
+#   --host           allow running outside the test VM (creates network
+#                    namespaces and loads the module on this machine)
+#
+# Setup: the selftest topology (tests/selftests/lib/netns.sh), the
+# ESP-in-UDP tunnel X <-> Y on the direct path (mob_tunnel udp), a mobile
+# connection on X and a gateway connection on Y, netem delay RTT/2 on
+# y-wan (Y -> core) and on c-y (core -> Y), checked with ping (outer and
+# inner).  The routers' and Y's neighbour entries across the delayed link
+# are static (ARP would cross netem and hold first packets for one RTT),
+# X's first hops are resolved once at setup.  Probers (tests/tools/prober.c) send one sequence-numbered probe
+# every --interval-us in both directions between the inner addresses
+# (X 10.99.0.2 -> Y 10.88.0.1:9001, Y -> X 10.99.0.2:9002); the receivers
+# record kernel receive timestamps.
+#
+# A move is make-before-break, as ns_move_x: both uplinks stay up and X's
+# default routes (IPv4 first, then IPv6) are replaced by one "ip -batch";
+# the same subshell then execs "mobctl handover name home" (in a deployment
+# the daemon would do this on the routing event).
+#
+# T0 (the time of the move) is a kernel timestamp: the entry of
+# fib_table_insert() for the replacement of X's IPv4 default route, taken by
+# the ftrace function tracer with trace_clock "boot" (CLOCK_BOOTTIME, the
+# clock of the module's event time-ns; microsecond resolution).  It is the
+# moment the kernel changes the route and emits the RTM_NEWROUTE that a
+# daemon would react to.  Without ftrace, T0 falls back to the userspace
+# receive time of that RTM_NEWROUTE ("ip -ts monitor route" in X, column
+# t0_src = rtnl), then to X's sa-moved event (t0_src = sa-moved, detection
+# 0).
+#
+# Per move and direction (probe times: sender's CLOCK_MONOTONIC, receiver's
+# kernel stamp, same clock; shifted to BOOTTIME with the offset the prober
+# records; the window of a move is [T0-0.5 s, next T0-0.5 s)):
+#   outage    T0 -> kernel receive time of the first probe delivered on the
+#             new path.  X->Y: the first received probe sent after T0 (X's
+#             packets take the new route at once, and Y's kernel accepts
+#             ESP for its inbound SA from any outer source).  Y->X: the
+#             first received probe sent after Y's rreq-received event (Y's
+#             packets can take the new path only once Y has moved its SAs;
+#             without that event: the first received probe sent after the
+#             last lost one).
+#   lost      probes of the window never received (send errors included)
+#   gap       longest time without any delivery in the window (includes
+#             the sender's scheduling stalls)
+# plus the handover's own times from the module events (matched by the
+# registration seq): detection = T0 -> X's rreq-sent (here the exec of
+# mobctl, 0.2-0.8 s under TCG), T0 -> X's sa-moved (the module moves X's
+# SAs, emits sa-moved, then sends the RREQ and emits rreq-sent: under TCG
+# the RREQ may leave up to ~30 ms before the rreq-sent stamp, so sa-moved
+# is the request's time), T0 -> Y's sa-moved, T0 -> X's rrep-received
+# (registered), the Y->X outage after X's SA move (first new-path probe -
+# X's sa-moved, i.e. without the detection delay), and the projection
+# "userspace route event + Y->X outage after X's SA move" for a daemon
+# triggered by RTM_NEWROUTE.
+#
+# Noise floor: the longest delivery gap per direction in quiet windows
+# (no move near); under TCG the probers stall for 30-60 ms now and then,
+# which bounds the resolution of every number above.
+#
+# Physical limits with instant detection: X->Y one one-way delay (X's next
+# packet uses the new path), Y->X one RTT (the request must reach Y, then
+# Y's packets must reach X).  The script reports the nominal values and
+# the measured ones (median one-way delays of the probes before the first
+# move; under TCG they include the emulated crypto).
+#
+# Output: $OUT/outage.csv (one line per move, also printed), summary on
+# stdout and in $OUT/summary.txt, raw data (probe logs, events, traces) in
+# $OUT.  Exit status: 0 if every handover registered, 1 otherwise, 2 usage,
+# 4 skipped (module not loadable).
+#
+# This file is also a library: scripts/demo.sh sources it (nothing runs
+# when sourced) and uses the ob_* functions.
+
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck disable=SC2317 # functions called indirectly (traps, OB_TUNNEL_FN)
+
+OB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OB_REPO=$(cd "$OB_DIR/.." && pwd)
+# shellcheck source=tests/selftests/lib/netns.sh
+. "$OB_REPO/tests/selftests/lib/netns.sh"
+# shellcheck source=tests/selftests/lib/mobility.sh
+. "$OB_REPO/tests/selftests/lib/mobility.sh"
+
+PROBER=${PROBER:-$OB_REPO/build/tools/prober}
+OB_PORT_XY=9001
+OB_PORT_YX=9002
+OB_CONN=home
+# Function that installs the SA pair of the tunnel (swap for IKE later).
+OB_TUNNEL_FN=${OB_TUNNEL_FN:-ob_tunnel_ipxfrm}
+
+OB_W=''            # work directory (results)
+OB_RTT=100
+OB_INTERVAL=2000
+OB_PIDS=()         # background processes to stop at the end
+OB_PROBER_PIDS=()  # senders first, then receivers
+OB_TRACE=''        # tracefs directory when the function tracer works
+OB_MOVES=0
+OB_FAILED=0
+
+ob_log() { echo "# $*"; }
+ob_err() { echo "outage: $*" >&2; }
+
+# ob_tunnel_ipxfrm: the ESP-in-UDP SA pairs with ip xfrm, X on the direct
+# path, and the connections on both sides.
+ob_tunnel_ipxfrm() {
+	mob_tunnel udp || return
+	mobctl -n "$NS_X" conn add name "$OB_CONN" reqid 1 role mobile >/dev/null || return
+	mobctl -n "$NS_Y" conn add name "$OB_CONN" reqid 1 role gateway >/dev/null
+}
+
+# ob_setup RTT_MS: module, topology, tunnel, connections, netem.
+ob_setup() {
+	OB_RTT=$1
+	mob_load
+	case $? in
+	0) ;;
+	4) ob_err "module not loaded and XM_KO unset"; return 4 ;;
+	*) ob_err "cannot load $XM_KO"; return 4 ;;
+	esac
+	[[ -x $PROBER ]] || { ob_err "no prober at $PROBER (make -C tests/tools)"; return 2; }
+	[[ -x $MOBCTL ]] || { ob_err "no mobctl at $MOBCTL (make -C tools/mobctl)"; return 2; }
+	ns_topo_mobility >"$OB_W/setup.log" 2>&1 || { ob_err "topology failed"; cat "$OB_W/setup.log" >&2; return 1; }
+	"$OB_TUNNEL_FN" >>"$OB_W/setup.log" 2>&1 || { ob_err "tunnel setup failed"; cat "$OB_W/setup.log" >&2; return 1; }
+	ob_static_neigh || { ob_err "static neighbours failed"; return 1; }
+	ob_netem "$OB_RTT" || { ob_err "netem failed"; return 1; }
+	busywait 10000 mob_ping_x2y || { ob_err "no traffic through the tunnel"; return 1; }
+	# X's first hops on both uplinks resolved, as on configured uplinks:
+	# the first move would otherwise wait for ARP on the new one.
+	ns_ping "$NS_X" "$RA_IN4"
+	ns_ping "$NS_X" "$RB_IN4"
+	return 0
+}
+
+# ob_mac NS DEV: the MAC address of DEV.
+ob_mac() {
+	local line f
+	line=$(ip -n "$1" -br link show dev "$2") || return
+	for f in $line; do
+		[[ $f =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+# ob_static_neigh: permanent neighbour entries between the routers and Y.
+# The netem delay sits on Y's access link, which ARP would cross too: a
+# router resolving Y (or Y resolving a router it has not talked to) would
+# hold the first packets for one RTT, an artefact of the emulation (a real
+# WAN delay lies beyond the first hop's layer 2).  X's own first hops stay
+# dynamic (no netem there; ob_setup resolves them once).
+ob_static_neigh() {
+	local ra rb y
+	ra=$(ob_mac "$NS_RA" ra-wan) && rb=$(ob_mac "$NS_RB" rb-wan) && y=$(ob_mac "$NS_Y" y-wan) || return
+	ns_ipb "$NS_Y" <<EOF || return
+neigh replace $RA_WAN4 lladdr $ra dev y-wan nud permanent
+neigh replace $RB_WAN4 lladdr $rb dev y-wan nud permanent
+EOF
+	ip -n "$NS_RA" neigh replace "$Y_WAN4" lladdr "$y" dev ra-wan nud permanent &&
+		ip -n "$NS_RB" neigh replace "$Y_WAN4" lladdr "$y" dev rb-wan nud permanent
+}
+
+# ob_netem RTT_MS: RTT/2 on both directions of Y's access link.
+ob_netem() {
+	local half=$(($1 * 500))
+	ns_netem "$NS_Y" y-wan delay "${half}us" limit 100000 &&
+		ns_netem "$NS_CORE" c-y delay "${half}us" limit 100000
+}
+
+# ob_ping NS SRC DST: "avg" RTT in ms of 5 pings (0.2 s apart), or "-".
+ob_ping() {
+	local out re='= [0-9.]+/([0-9.]+)/'
+	out=$(ip netns exec "$1" ping -n -q -c 5 -i 0.2 -W 2 -I "$2" "$3" 2>&1)
+	[[ $out =~ $re ]] && echo "${BASH_REMATCH[1]}" || echo -
+}
+
+# ob_verify_rtt: ping the outer and the inner path, log and store.
+ob_verify_rtt() {
+	local outer inner
+	outer=$(ob_ping "$NS_X" "$X_A4" "$Y_WAN4")
+	inner=$(ob_ping "$NS_X" "$X_INNER4" "$Y_INNER4")
+	echo "ping_outer_ms=$outer" >>"$OB_W/params"
+	echo "ping_inner_ms=$inner" >>"$OB_W/params"
+	ob_log "RTT check (ping, 5 probes): outer X->Y ${outer} ms, inner (ESP) ${inner} ms, netem ${OB_RTT} ms"
+}
+
+# ob_monitors_start: mobctl -j monitor on X and Y, ip monitor route on X.
+ob_monitors_start() {
+	ip netns exec "$NS_X" "$MOBCTL" -j monitor >"$OB_W/events-x.jsonl" 2>"$OB_W/monitor-x.err" &
+	OB_PIDS+=($!)
+	ip netns exec "$NS_Y" "$MOBCTL" -j monitor >"$OB_W/events-y.jsonl" 2>"$OB_W/monitor-y.err" &
+	OB_PIDS+=($!)
+	ip -n "$NS_X" -ts monitor route >"$OB_W/rtnl-x.txt" 2>&1 &
+	OB_PIDS+=($!)
+}
+
+# ob_probers_start INTERVAL_US: receivers, then senders, both directions.
+ob_probers_start() {
+	OB_INTERVAL=$1
+	ip netns exec "$NS_Y" "$PROBER" recv --bind "$Y_INNER4:$OB_PORT_XY" --duration 0 \
+		--out "$OB_W/probes-x2y.txt" 2>"$OB_W/prober-recv-y.log" &
+	local r1=$!
+	ip netns exec "$NS_X" "$PROBER" recv --bind "$X_INNER4:$OB_PORT_YX" --duration 0 \
+		--out "$OB_W/probes-y2x.txt" 2>"$OB_W/prober-recv-x.log" &
+	local r2=$!
+	ip netns exec "$NS_X" "$PROBER" send --src "$X_INNER4" --dst "$Y_INNER4:$OB_PORT_XY" \
+		--interval-us "$OB_INTERVAL" --duration 0 --out "$OB_W/senderr-x2y.txt" \
+		2>"$OB_W/prober-send-x.log" &
+	local s1=$!
+	ip netns exec "$NS_Y" "$PROBER" send --src "$Y_INNER4" --dst "$X_INNER4:$OB_PORT_YX" \
+		--interval-us "$OB_INTERVAL" --duration 0 --out "$OB_W/senderr-y2x.txt" \
+		2>"$OB_W/prober-send-y.log" &
+	local s2=$!
+	OB_PROBER_PIDS=("$s1" "$s2" "$r1" "$r2")
+}
+
+# ob_probers_stop: senders, then (after the last probes arrived) receivers.
+ob_probers_stop() {
+	((${#OB_PROBER_PIDS[@]})) || return 0
+	kill -TERM "${OB_PROBER_PIDS[0]}" "${OB_PROBER_PIDS[1]}" 2>/dev/null
+	wait "${OB_PROBER_PIDS[0]}" "${OB_PROBER_PIDS[1]}" 2>/dev/null
+	ns_sleep "$(awk -v r="$OB_RTT" 'BEGIN { printf "%.2f", r / 1000 + 0.3 }')"
+	kill -TERM "${OB_PROBER_PIDS[2]}" "${OB_PROBER_PIDS[3]}" 2>/dev/null
+	wait "${OB_PROBER_PIDS[2]}" "${OB_PROBER_PIDS[3]}" 2>/dev/null
+	OB_PROBER_PIDS=()
+}
+
+ob_stop_all() {
+	local p
+	ob_probers_stop
+	for p in "${OB_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${OB_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	OB_PIDS=()
+	ob_trace_fini
+	# XfrmOutStateInvalid etc.: packets the kernel dropped around the moves.
+	if [[ -n $OB_W && -n ${NS_X:-} && ! -e $OB_W/xfrm_stat-x.txt ]]; then
+		ip netns exec "$NS_X" cat /proc/net/xfrm_stat >"$OB_W/xfrm_stat-x.txt" 2>&1
+		ip netns exec "$NS_Y" cat /proc/net/xfrm_stat >"$OB_W/xfrm_stat-y.txt" 2>&1
+	fi
+}
+
+# --- T0 from ftrace ---------------------------------------------------------
+
+ob_trace_init() {
+	local t
+	for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+		[[ -w $t/set_ftrace_filter && -w $t/trace_clock ]] && break
+		t=
+	done
+	[[ -n $t ]] || { ob_log "no tracefs: T0 from the userspace route event"; return 1; }
+	{
+		echo 0 >"$t/tracing_on" &&
+			echo boot >"$t/trace_clock" &&
+			echo fib_table_insert >"$t/set_ftrace_filter" &&
+			echo 256 >"$t/buffer_size_kb" &&
+			echo function >"$t/current_tracer" &&
+			: >"$t/trace"
+	} 2>/dev/null || {
+		ob_log "function tracer unusable: T0 from the userspace route event"
+		echo nop >"$t/current_tracer" 2>/dev/null
+		return 1
+	}
+	OB_TRACE=$t
+}
+
+ob_trace_arm() {
+	[[ -n $OB_TRACE ]] || return 0
+	: >"$OB_TRACE/trace"
+	echo 1 >"$OB_TRACE/tracing_on"
+}
+
+# ob_trace_t0 FILE: stop tracing, save the trace to FILE and print the
+# BOOTTIME ns of the first fib_table_insert, or nothing.
+ob_trace_t0() {
+	local line re='[[:space:]]([0-9]+)\.([0-9]{6}):[[:space:]]+fib_table_insert'
+	[[ -n $OB_TRACE ]] || return 0
+	echo 0 >"$OB_TRACE/tracing_on"
+	cp "$OB_TRACE/trace" "$1" 2>/dev/null || return 0
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			echo "${BASH_REMATCH[1]}${BASH_REMATCH[2]}000"
+			return 0
+		fi
+	done <"$1"
+}
+
+ob_trace_fini() {
+	[[ -n $OB_TRACE ]] || return 0
+	echo 0 >"$OB_TRACE/tracing_on"
+	echo nop >"$OB_TRACE/current_tracer"
+	: >"$OB_TRACE/set_ftrace_filter"
+	echo local >"$OB_TRACE/trace_clock"
+	OB_TRACE=
+}
+
+# --- moves -------------------------------------------------------------------
+
+# ob_count FILE TYPE: sets OB_N to the number of events of TYPE in FILE.
+ob_count() {
+	local line
+	OB_N=0
+	[[ -r $1 ]] || return 0
+	while IFS= read -r line; do
+		[[ $line == *"\"type\":\"$2\""* ]] && OB_N=$((OB_N + 1))
+	done <"$1"
+}
+
+# ob_wait_event FILE TYPE COUNT TIMEOUT_MS: until FILE has more than COUNT
+# events of TYPE; fails early on a new failure event.
+ob_wait_event() {
+	local f=$1 type=$2 n0=$3 tmo=$4 fails0 start=${EPOCHREALTIME/./}
+	ob_count "$f" failure
+	fails0=$OB_N
+	while :; do
+		ob_count "$f" "$type"
+		((OB_N > n0)) && return 0
+		ob_count "$f" failure
+		((OB_N > fails0)) && return 1
+		(((${EPOCHREALTIME/./} - start) / 1000 >= tmo)) && return 1
+		ns_sleep 0.02
+	done
+}
+
+# ob_move MODE REP LABEL: move X (direct|nat_b) and trigger the handover;
+# appends "index rep label t0_ns t0_src rc" to moves.txt and waits until
+# X is registered (or 15 s).  Returns 0 when registered.
+ob_move() {
+	local mode=$1 rep=$2 label=$3 gw4 gw6 dev n0 t0 src=ftrace rc
+	case $mode in
+	direct) gw4=$RA_IN4 gw6=$RA_IN6 dev=xa ;;
+	nat_b) gw4=$RB_IN4 gw6=$RB_IN6 dev=xb ;;
+	*) ob_err "ob_move: direct or nat_b"; return 2 ;;
+	esac
+	OB_MOVES=$((OB_MOVES + 1))
+	printf 'route replace default via %s dev %s\nroute replace default via %s dev %s\n' \
+		"$gw4" "$dev" "$gw6" "$dev" >"$OB_W/move.batch"
+	ob_count "$OB_W/events-x.jsonl" rrep-received
+	n0=$OB_N
+	ob_trace_arm
+	# One subshell (forked before T0): the route change, then exec mobctl.
+	(ip -n "$NS_X" -b "$OB_W/move.batch" && exec "$MOBCTL" -n "$NS_X" handover name "$OB_CONN") \
+		>"$OB_W/move-$OB_MOVES.out" 2>&1
+	rc=$?
+	t0=$(ob_trace_t0 "$OB_W/trace-$OB_MOVES.txt")
+	[[ -n $t0 ]] || { t0=0 src=rtnl; }
+	# shellcheck disable=SC2034 # netns.sh's record of X's position
+	X_MODE=$mode
+	if ((rc == 0)) && ob_wait_event "$OB_W/events-x.jsonl" rrep-received "$n0" 15000; then
+		rc=0
+	else
+		((rc)) || rc=1
+		OB_FAILED=$((OB_FAILED + 1))
+		ob_err "move $OB_MOVES ($label): handover did not complete: $(cat "$OB_W/move-$OB_MOVES.out")"
+	fi
+	echo "$OB_MOVES $rep $label $t0 $src $rc" >>"$OB_W/moves.txt"
+	return "$rc"
+}
+
+# ob_analyze [--story]: CSV + summary from the work directory (python3).
+# shellcheck disable=SC2120 # --story is passed by scripts/demo.sh
+ob_analyze() {
+	python3 - "$OB_W" "$@" <<'PYEOF'
+import bisect, json, os, re, statistics, sys, time
+
+W = sys.argv[1]
+story = "--story" in sys.argv[2:]
+P = {}
+for line in open(os.path.join(W, "params")):
+    k, _, v = line.strip().partition("=")
+    P[k] = v
+rtt = float(P["rtt_ms"])
+interval = int(P["interval_us"]) * 1000
+
+def load_probes(name):
+    rows, hdr = [], {}
+    path = os.path.join(W, name)
+    if not os.path.exists(path):
+        return rows, hdr
+    for line in open(path):
+        if line.startswith("#"):
+            m = re.match(r"# realtime-monotonic-ns start (-?\d+)", line)
+            if m:
+                hdr["rt"] = int(m.group(1))
+            m = re.match(r"# boottime-monotonic-ns (-?\d+)", line)
+            if m:
+                hdr["boot"] = int(m.group(1))
+            continue
+        f = line.split()
+        if len(f) == 3:
+            rows.append((int(f[0]), int(f[1]), int(f[2])))
+    rows.sort()
+    return rows, hdr
+
+def load_events(name):
+    ev = []
+    path = os.path.join(W, name)
+    if os.path.exists(path):
+        for line in open(path):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if "time-ns" in e:
+                ev.append(e)
+    return ev
+
+xy, hxy = load_probes("probes-x2y.txt")
+yx, hyx = load_probes("probes-y2x.txt")
+# Probe times are CLOCK_MONOTONIC: shift them to BOOTTIME (T0, events).
+boff = hxy.get("boot", hyx.get("boot", 0))
+rtoff = hxy.get("rt", hyx.get("rt", 0))
+xy = [(s, a + boff, b + boff) for s, a, b in xy]
+yx = [(s, a + boff, b + boff) for s, a, b in yx]
+evx = load_events("events-x.jsonl")
+evy = load_events("events-y.jsonl")
+
+# Userspace receive times of X's RTM_NEWROUTE (ip -ts, local time, us).
+rtnl = []
+rpath = os.path.join(W, "rtnl-x.txt")
+if os.path.exists(rpath):
+    for line in open(rpath):
+        m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\] (default via \S+)", line)
+        if m:
+            sec = time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+            rt_ns = int(sec) * 10**9 + int(m.group(2)) * 1000
+            rtnl.append((rt_ns - rtoff + boff, m.group(3)))
+
+moves = []
+for line in open(os.path.join(W, "moves.txt")):
+    f = line.split()
+    if len(f) >= 6:
+        moves.append(dict(idx=int(f[0]), rep=int(f[1]), label=f[2], t0=int(f[3]),
+                          src=f[4], rc=int(f[5])))
+
+def first(evs, typ, seq=None, after=None, before=None):
+    for e in evs:
+        if e.get("type") != typ:
+            continue
+        if seq is not None and e.get("seq") != seq:
+            continue
+        if after is not None and e["time-ns"] < after:
+            continue
+        if before is not None and e["time-ns"] >= before:
+            continue
+        return e
+    return None
+
+def ms(ns):
+    return None if ns is None else ns / 1e6
+
+# Resolve T0 fallbacks before windows are computed.
+for i, mv in enumerate(moves):
+    prev = moves[i - 1]["t0"] if i else 0
+    if mv["t0"] == 0:
+        for t, _ in rtnl:
+            if t > prev + 10**8 and t not in [m["t0"] for m in moves]:
+                mv["t0"], mv["src"] = t, "rtnl"
+                break
+    if mv["t0"] == 0:
+        e = first(evx, "sa-moved", after=prev + 10**8)
+        if e:
+            mv["t0"], mv["src"] = e["time-ns"], "sa-moved"
+
+def direction(rows, t0, t_end, t_new=None):
+    """Outage of one direction for the move at t0.
+
+    t_new: earliest send time of a probe that can take the new path (None:
+    the first received probe sent after the last lost one, or after t0
+    without loss)."""
+    sends = SENDS[id(rows)]
+    rec = rows[bisect.bisect_left(sends, t0 - 5 * 10**8):bisect.bisect_left(sends, t_end)]
+    if not rec:
+        return None
+    have = set(r[0] for r in rec)
+    lost = [s for s in range(rec[0][0], rec[-1][0] + 1) if s not in have]
+    if t_new is not None:
+        after = [r for r in rec if r[1] >= t_new]
+    elif lost:
+        after = [r for r in rec if r[0] > lost[-1]]
+    else:
+        after = [r for r in rec if r[1] >= t0]
+    if not after:
+        return None
+    fn = after[0]
+    by_recv = sorted(r[2] for r in rec)
+    gap = max((b - a for a, b in zip(by_recv, by_recv[1:])), default=0)
+    serr = [e for t, e in SERR[id(rows)] if t0 - 5 * 10**8 <= t < t_end]
+    return dict(outage=fn[2] - t0, first=fn, lost=len(lost), gap=gap, senderr=len(serr),
+                senderr_codes=sorted(set(serr)),
+                lost_first=lost[0] if lost else None, lost_last=lost[-1] if lost else None)
+SENDS = {id(xy): [r[1] for r in xy], id(yx): [r[1] for r in yx]}
+
+def load_senderr(name):
+    out = []
+    path = os.path.join(W, name)
+    if os.path.exists(path):
+        for line in open(path):
+            f = line.split()
+            if len(f) == 3:
+                out.append((int(f[1]) + boff, int(f[2])))
+    return out
+SERR = {id(xy): load_senderr("senderr-x2y.txt"), id(yx): load_senderr("senderr-y2x.txt")}
+
+# Noise floor: the longest delivery gap in quiet windows (no move within
+# [T0-2.5 s, T0-0.5 s) and at least 1.5 s after the previous move).
+def quiet_gaps(rows):
+    sends, out = SENDS[id(rows)], []
+    for i, mv in enumerate(moves):
+        lo = mv["t0"] - 25 * 10**8
+        if i:
+            lo = max(lo, moves[i - 1]["t0"] + 15 * 10**8)
+        hi = mv["t0"] - 5 * 10**8
+        if hi - lo < 5 * 10**8:
+            continue
+        w = sorted(r[2] for r in rows[bisect.bisect_left(sends, lo):bisect.bisect_left(sends, hi)])
+        if len(w) > 1:
+            out.append((max(b - a for a, b in zip(w, w[1:])), hi - lo))
+    return out
+
+first_t0 = moves[0]["t0"] if moves else None
+def baseline(rows):
+    d = [r[2] - r[1] for r in rows if first_t0 is None or r[1] < first_t0 - 5 * 10**8]
+    return statistics.median(d) if d else None
+owd_xy, owd_yx = baseline(xy), baseline(yx)
+
+results = []
+for i, mv in enumerate(moves):
+    t0 = mv["t0"]
+    t_end = moves[i + 1]["t0"] - 5 * 10**8 if i + 1 < len(moves) else float("inf")
+    r = dict(mv)
+    rs = first(evx, "rreq-sent", after=t0 - 10**7, before=t_end)
+    seq = rs.get("seq") if rs else None
+    r["seq"] = seq
+    r["rreq_sent"] = rs["time-ns"] - t0 if rs else None
+    xsm = first(evx, "sa-moved", seq=seq, after=t0 - 10**7) if seq else None
+    r["x_sa_moved"] = xsm["time-ns"] - t0 if xsm else None
+    ysm_rx = first(evy, "rreq-received", seq=seq, after=t0 - 10**7) if seq else None
+    ysm = first(evy, "sa-moved", seq=seq, after=t0 - 10**7) if seq else None
+    yrs = first(evy, "rrep-sent", seq=seq, after=t0 - 10**7) if seq else None
+    xrr = first(evx, "rrep-received", seq=seq, after=t0 - 10**7) if seq else None
+    r["y_rreq_rx"] = ysm_rx["time-ns"] - t0 if ysm_rx else None
+    r["y_sa_moved"] = ysm["time-ns"] - t0 if ysm else None
+    r["y_rrep_sent"] = yrs["time-ns"] - t0 if yrs else None
+    r["x_rrep_rx"] = xrr["time-ns"] - t0 if xrr else None
+    r["retx"] = sum(1 for e in evx if e.get("type") == "retransmit" and e.get("seq") == seq
+                    and t0 - 10**7 <= e["time-ns"] < t_end)
+    r["nat"] = "+".join((ysm_rx or {}).get("nat", [])) or "none"
+    # X's packets take the new route from T0 on (Y accepts ESP for its
+    # inbound SA from any outer source); Y's packets take the new path once
+    # Y has moved its SAs, which cannot be before the request arrived.
+    r["x2y"] = direction(xy, t0, t_end, t0)
+    r["y2x"] = direction(yx, t0, t_end, ysm_rx["time-ns"] if ysm_rx else None)
+    ru = [t for t, _ in rtnl if t0 - 10**7 <= t < t_end]
+    r["rtnl"] = ru[0] - t0 if ru and mv["src"] == "ftrace" else None
+    r["events_x"] = [e for e in evx if t0 - 10**7 <= e["time-ns"] < t_end]
+    r["events_y"] = [e for e in evy if t0 - 10**7 <= e["time-ns"] < t_end]
+    results.append(r)
+
+def f3(v):
+    return "" if v is None else "%.3f" % v
+
+cols = ("rep,move,t0_src,t0_boot_ns,reg_seq,detect_ms,x_sa_moved_ms,y_rreq_rx_ms,y_sa_moved_ms,"
+        "x_registered_ms,retransmits,nat,x2y_outage_ms,x2y_lost,x2y_gap_ms,"
+        "y2x_outage_ms,y2x_outage_after_x_move_ms,y2x_lost,y2x_gap_ms,rtnl_user_ms,"
+        "x2y_send_errors,y2x_send_errors")
+lines = [cols]
+for r in results:
+    a, b = r["x2y"] or {}, r["y2x"] or {}
+    after = (b["first"][2] - r["t0"] - r["x_sa_moved"]) if b and r["x_sa_moved"] is not None else None
+    r["y2x_after"] = after
+    lines.append(",".join(str(x) for x in (
+        r["rep"], r["label"], r["src"], r["t0"], r["seq"] or "",
+        f3(ms(r["rreq_sent"])), f3(ms(r["x_sa_moved"])), f3(ms(r["y_rreq_rx"])), f3(ms(r["y_sa_moved"])),
+        f3(ms(r["x_rrep_rx"])), r["retx"], r["nat"],
+        f3(ms(a.get("outage"))), a.get("lost", ""), f3(ms(a.get("gap"))),
+        f3(ms(b.get("outage"))), f3(ms(after)), b.get("lost", ""), f3(ms(b.get("gap"))),
+        f3(ms(r["rtnl"])), a.get("senderr", ""), b.get("senderr", ""))))
+with open(os.path.join(W, "outage.csv"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+
+out = []
+def say(s=""):
+    out.append(s)
+
+def stat(vals):
+    v = [x for x in vals if x is not None]
+    if not v:
+        return None
+    return statistics.median(v), max(v), min(v), len(v)
+
+def row(name, vals, unit_ms=True):
+    s = stat(vals)
+    if s is None:
+        say("  %-34s n/a" % name)
+        return
+    med, mx, mn, n = s
+    if unit_ms:
+        say("  %-34s median %8.1f ms (%5.2f RTT)   max %8.1f ms (%5.2f RTT)   min %7.1f ms  n=%d"
+            % (name, med / 1e6, med / 1e6 / rtt, mx / 1e6, mx / 1e6 / rtt, mn / 1e6, n))
+    else:
+        say("  %-34s median %8.1f      max %8.1f      min %7.1f  n=%d" % (name, med, mx, mn, n))
+
+if story and results:
+    r = results[0]
+    say("Timeline of move %d (%s), times relative to T0 (%s):" % (r["idx"], r["label"], r["src"]))
+    say("  %+9.1f ms  X   route change (T0: fib_table_insert, default via new uplink)" % 0.0)
+    if r["rtnl"] is not None:
+        say("  %+9.1f ms  X   RTM_NEWROUTE received by a userspace listener (ip monitor)" % (r["rtnl"] / 1e6))
+    lines_ = []
+    evs = [("X", e) for e in r["events_x"]] + [("Y", e) for e in r["events_y"]]
+    for side, e in evs:
+        extra = ""
+        if e.get("nat"):
+            extra = "  nat " + ",".join(e["nat"])
+        if e.get("type") == "sa-moved" and e.get("sas"):
+            for sa in e["sas"]:
+                if sa.get("dir") == "out":
+                    extra += "  out %s -> %s" % (sa.get("saddr"), sa.get("daddr"))
+                    if sa.get("encap") == "espinudp":
+                        extra += " udp %s -> %s" % (sa.get("encap-sport"), sa.get("encap-dport"))
+        lines_.append((e["time-ns"] - r["t0"], "%s   %-14s seq %s%s" % (side, e.get("type"), e.get("seq", "-"), extra)))
+    for name, key in (("X->Y", "x2y"), ("Y->X", "y2x")):
+        d = r[key]
+        if d:
+            lines_.append((d["outage"], "%s first probe on the new path delivered (seq %d, sent at %+.1f ms)"
+                           % (name, d["first"][0], (d["first"][1] - r["t0"]) / 1e6)))
+    for t, text in sorted(lines_, key=lambda p: p[0]):
+        say("  %+9.1f ms  %s" % (t / 1e6, text))
+    say("")
+    say("Outage per direction (T0 -> first probe delivered on the new path), netem RTT %.0f ms:" % rtt)
+    a, b = r["x2y"], r["y2x"]
+    if a:
+        say("  X->Y %7.1f ms = %4.2f RTT, %d probes lost   (physical limit: one one-way delay, %.0f ms = 0.5 RTT)"
+            % (a["outage"] / 1e6, a["outage"] / 1e6 / rtt, a["lost"], rtt / 2))
+    else:
+        say("  X->Y no probe delivered after the move")
+    if b:
+        say("  Y->X %7.1f ms = %4.2f RTT, %d probes lost   (physical limit: one RTT, %.0f ms)"
+            % (b["outage"] / 1e6, b["outage"] / 1e6 / rtt, b["lost"], rtt))
+        if r["rreq_sent"] is not None and r["y2x_after"] is not None:
+            say("       detection (T0 -> rreq-sent; here the exec of mobctl under TCG, a daemon"
+                " on RTM_NEWROUTE: ~%s ms): %.1f ms"
+                % ("%.0f" % (r["rtnl"] / 1e6) if r["rtnl"] is not None else "1", r["rreq_sent"] / 1e6))
+            say("       from X's SA move (RREQ sent) on: %.1f ms = %4.2f RTT"
+                % (r["y2x_after"] / 1e6, r["y2x_after"] / 1e6 / rtt))
+    else:
+        say("  Y->X no probe delivered after the move")
+    if owd_xy and owd_yx:
+        say("  (one-way delays measured before the move: X->Y %.1f ms, Y->X %.1f ms; ping RTT %s ms)"
+            % (owd_xy / 1e6, owd_yx / 1e6, P.get("ping_inner_ms", "-")))
+    text = "\n".join(out)
+    print(text)
+    with open(os.path.join(W, "story.txt"), "w") as f:
+        f.write(text + "\n")
+    sys.exit(0 if a and b else 3)
+
+say("Handover outage, netem RTT %.0f ms (ping: outer %s ms, inner %s ms), probes every %d us, %d moves"
+    % (rtt, P.get("ping_outer_ms", "-"), P.get("ping_inner_ms", "-"), interval // 1000, len(results)))
+srcs = sorted(set(r["src"] for r in results))
+say("T0 = route change of X's default route, from: %s" % ", ".join(
+    {"ftrace": "kernel timestamp (ftrace, fib_table_insert)",
+     "rtnl": "RTM_NEWROUTE received in userspace (no ftrace)",
+     "sa-moved": "X's sa-moved event (no route event found)"}.get(x, x) for x in srcs))
+if owd_xy and owd_yx:
+    say("Measured one-way delays before the moves: X->Y %.1f ms, Y->X %.1f ms"
+        % (owd_xy / 1e6, owd_yx / 1e6))
+groups = [("all moves", results)]
+labels = sorted(set(r["label"] for r in results))
+if len(labels) > 1:
+    groups += [(l, [r for r in results if r["label"] == l]) for l in labels]
+for gname, rs in groups:
+    say("")
+    say("%s (%d):" % (gname, len(rs)))
+    row("X->Y outage", [r["x2y"]["outage"] if r["x2y"] else None for r in rs])
+    row("Y->X outage", [r["y2x"]["outage"] if r["y2x"] else None for r in rs])
+    row("detection (T0 -> rreq-sent)", [r["rreq_sent"] for r in rs])
+    row("T0 -> X sa-moved (RREQ leaves)", [r["x_sa_moved"] for r in rs])
+    row("Y->X outage after X's SA move", [r["y2x_after"] for r in rs])
+    row("Y sa-moved (from T0)", [r["y_sa_moved"] for r in rs])
+    row("X registered (from T0)", [r["x_rrep_rx"] for r in rs])
+    row("X->Y longest gap", [r["x2y"]["gap"] if r["x2y"] else None for r in rs])
+    row("Y->X longest gap", [r["y2x"]["gap"] if r["y2x"] else None for r in rs])
+    row("X->Y lost probes", [r["x2y"]["lost"] if r["x2y"] else None for r in rs], False)
+    row("Y->X lost probes", [r["y2x"]["lost"] if r["y2x"] else None for r in rs], False)
+    row("X->Y send errors (in lost)", [r["x2y"]["senderr"] if r["x2y"] else None for r in rs], False)
+    row("Y->X send errors (in lost)", [r["y2x"]["senderr"] if r["y2x"] else None for r in rs], False)
+    row("retransmitted RREQs", [r["retx"] for r in rs], False)
+    if any(r["rtnl"] is not None for r in rs):
+        row("T0 -> RTM_NEWROUTE in userspace", [r["rtnl"] for r in rs])
+        row("Y->X projected, event-driven", [r["rtnl"] + r["y2x_after"]
+                                              if r["rtnl"] is not None and r["y2x_after"] is not None
+                                              else None for r in rs])
+say("")
+for name, rows_ in (("X->Y", xy), ("Y->X", yx)):
+    q = quiet_gaps(rows_)
+    if q:
+        g = [x for x, _ in q]
+        say("Noise floor %s: longest delivery gap without a move, per %.1f s window: median %.1f ms, max %.1f ms"
+            % (name, statistics.median(d for _, d in q) / 1e9, statistics.median(g) / 1e6, max(g) / 1e6))
+say("Physical limits (instant detection): X->Y one one-way delay = %.1f ms (0.50 RTT)%s;"
+    % (rtt / 2, " [measured %.1f ms]" % (owd_xy / 1e6) if owd_xy else ""))
+say("  Y->X one RTT = %.1f ms (1.00 RTT)%s: compare 'Y->X outage after X\'s SA move'."
+    % (rtt, " [measured one-way sum %.1f ms]" % ((owd_xy + owd_yx) / 1e6) if owd_xy and owd_yx else ""))
+nat = sorted(set(r["nat"] for r in results))
+say("Y's NAT verdicts: " + ", ".join("%s: %s" % (l, "/".join(sorted(set(r["nat"] for r in results if r["label"] == l))))
+                                     for l in labels))
+text = "\n".join(out)
+print(text)
+with open(os.path.join(W, "summary.txt"), "w") as f:
+    f.write(text + "\n")
+print()
+print("CSV (outage.csv):")
+print("\n".join(lines))
+PYEOF
+}
+
+# ob_begin DIR RTT INTERVAL: work directory and parameters.
+ob_begin() {
+	OB_W=$1
+	mkdir -p "$OB_W" || return
+	rm -f "$OB_W"/{moves.txt,params,outage.csv,summary.txt,story.txt} "$OB_W"/trace-*.txt "$OB_W"/move-*.out
+	: >"$OB_W/moves.txt"
+	printf 'rtt_ms=%s\ninterval_us=%s\nkernel=%s\n' "$2" "$3" "$(uname -r)" >"$OB_W/params"
+	OB_RTT=$2
+	OB_INTERVAL=$3
+}
+
+ob_cleanup() {
+	ob_stop_all
+	ns_cleanup
+}
+
+ob_main() {
+	local reps=10 rtt=100 interval=2000 settle=2 out='' host=0 rep rc
+	while (($#)); do
+		case $1 in
+		--reps) reps=$2; shift 2 ;;
+		--rtt) rtt=$2; shift 2 ;;
+		--interval-us) interval=$2; shift 2 ;;
+		--settle) settle=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		--host) host=1; shift ;;
+		-h | --help) sed -n '/^# Usage:/,/^# Setup:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
+		*) ob_err "unknown option $1"; return 2 ;;
+		esac
+	done
+	[[ $reps =~ ^[0-9]+$ && $rtt =~ ^[0-9]+$ && $interval =~ ^[0-9]+$ && $settle =~ ^[0-9.]+$ ]] ||
+		{ ob_err "numeric arguments expected"; return 2; }
+	((rtt >= 2)) || { ob_err "--rtt must be at least 2 ms"; return 2; }
+	if [[ -z ${XM_VM:-} ]] && ((!host)); then
+		ob_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/outage.sh); --host to run here"
+		return 2
+	fi
+	((EUID == 0)) || { ob_err "must run as root"; return 4; }
+	if [[ -z $out ]]; then
+		if [[ -n ${XM_OUT:-} ]]; then
+			out=$XM_OUT/outage-${rtt}ms
+		else
+			out=$(mktemp -d /tmp/outage.XXXXXX)
+		fi
+	fi
+	ob_begin "$(mktemp -d /tmp/outage-work.XXXXXX)" "$rtt" "$interval" || return 1
+	trap 'ob_cleanup' EXIT
+
+	ob_log "outage benchmark on $(uname -r): $reps reps, RTT $rtt ms, probe every $interval us"
+	ob_setup "$rtt" || return
+	ob_verify_rtt
+	ob_trace_init
+	ob_monitors_start
+	ob_probers_start "$interval"
+	# Both directions must flow before the first move.
+	ns_sleep 1.5
+	ns_sleep "$settle"
+
+	rc=0
+	for ((rep = 1; rep <= reps; rep++)); do
+		ob_move nat_b "$rep" to-nat_b || rc=1
+		ns_sleep "$settle"
+		ob_move direct "$rep" to-direct || rc=1
+		ns_sleep "$settle"
+		ob_log "rep $rep/$reps done"
+	done
+	ob_stop_all
+	# shellcheck disable=SC2119
+	ob_analyze
+	mkdir -p "$out" && cp -r "$OB_W"/. "$out"/ && ob_log "results in $out"
+	((OB_FAILED == 0)) || { ob_err "$OB_FAILED handover(s) failed"; rc=1; }
+	return "$rc"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -uo pipefail
+	ob_main "$@"
+	exit $?
+fi
