@@ -435,6 +435,36 @@ static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from
 	}
 }
 
+/*
+ * @old (deleted) sent its last packet; its final sequence number is known.
+ * If @new has not sent anything yet, continue right after @old instead of
+ * after the gap: a jump far beyond the peer's replay window would turn
+ * @old's packets still in flight into replay drops. Checked and set under
+ * @new->lock, which the output path takes to number a packet.
+ */
+static void close_seq_gap(struct xm_conn *conn, struct xfrm_state *old,
+			  struct xfrm_state *new, u64 start)
+{
+	u64 last = get_oseq(old);
+
+	if (last >= start) {
+		pr_warn_ratelimited("conn %u: old outbound SA reached sequence %llu, the copy's start %llu\n",
+				    conn->id, last, start);
+		return;
+	}
+	spin_lock_bh(&new->lock);
+	if (new->replay_esn) {
+		if (((u64)new->replay_esn->oseq_hi << 32 |
+		     new->replay_esn->oseq) == start) {
+			new->replay_esn->oseq = lower_32_bits(last);
+			new->replay_esn->oseq_hi = upper_32_bits(last);
+		}
+	} else if (new->replay.oseq == lower_32_bits(start)) {
+		new->replay.oseq = lower_32_bits(last);
+	}
+	spin_unlock_bh(&new->lock);
+}
+
 /**
  * xm_sa_move() - move a connection's SA pair to new outer endpoints
  * @conn: connection
@@ -447,9 +477,11 @@ static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from
  * xm_state_clone()), the policy templates of the connection are rewritten,
  * and the old SAs are deleted.
  *
- * The outbound clone starts %XM_SEQ_GAP sequence numbers after the
+ * The outbound copy starts %XM_SEQ_GAP sequence numbers after the
  * original: the original may still send packets until it is deleted, and
- * a sequence number used twice is a nonce used twice under AES-GCM.
+ * a sequence number used twice is a nonce used twice under AES-GCM. Once
+ * the original is deleted, a copy that has not sent anything yet continues
+ * right after it instead.
  *
  * Context: process context, &xm_net.lock held; takes
  * &netns_xfrm.xfrm_cfg_mutex to serialise with IKE daemons' requests.
@@ -463,7 +495,7 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 	struct xfrm_state *in = NULL, *out = NULL, *nin, *nout;
 	struct xfrm_encap_tmpl enc_in, enc_out, *pin = NULL, *pout = NULL;
 	struct xm_endpoints from;
-	u64 seq, final_seq;
+	u64 start;
 	bool addrs, ports;
 	int err;
 
@@ -515,32 +547,32 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 		pout = &enc_out;
 	}
 
-	/* The outbound copy skips XM_SEQ_GAP sequence numbers (see above). */
-	seq = get_oseq(out);
-	nin = xm_state_clone(in, &to->remote, &to->local, pin, 0);
-	if (IS_ERR(nin)) {
-		NL_SET_ERR_MSG_MOD(extack, "could not copy the inbound SA");
-		err = PTR_ERR(nin);
-		goto out_unlock;
-	}
+	/*
+	 * The outbound copy first: it is not used before the templates point
+	 * at it. The inbound copy wins SPI lookups once hashed, and packets
+	 * it decrypts fail the inbound template check until the templates
+	 * are rewritten, so that follows at once.
+	 */
 	nout = xm_state_clone(out, &to->local, &to->remote, pout, XM_SEQ_GAP);
 	if (IS_ERR(nout)) {
-		xfrm_state_delete(nin);
-		xfrm_state_put(nin);
 		NL_SET_ERR_MSG_MOD(extack, "could not copy the outbound SA");
 		err = PTR_ERR(nout);
+		goto out_unlock;
+	}
+	start = get_oseq(nout);
+	nin = xm_state_clone(in, &to->remote, &to->local, pin, 0);
+	if (IS_ERR(nin)) {
+		xfrm_state_delete(nout);
+		xfrm_state_put(nout);
+		NL_SET_ERR_MSG_MOD(extack, "could not copy the inbound SA");
+		err = PTR_ERR(nin);
 		goto out_unlock;
 	}
 	move_templates(conn, &from, to);
 
 	xfrm_state_delete(out);
 	xfrm_state_delete(in);
-
-	/* The original is dead now: its last sequence number is final. */
-	final_seq = get_oseq(out);
-	if (final_seq >= seq + XM_SEQ_GAP)
-		pr_warn_ratelimited("conn %u: outbound sequence %llu reached the moved SA's start %llu\n",
-				    conn->id, final_seq, seq + XM_SEQ_GAP);
+	close_seq_gap(conn, out, nout, start);
 
 	set_id(&conn->sa[XFRM_MOBILITY_DIR_IN], nin);
 	set_id(&conn->sa[XFRM_MOBILITY_DIR_OUT], nout);
@@ -567,7 +599,8 @@ out_unlock:
  *
  * The SA is replaced by a copy without encapsulation (same SPI, keys,
  * addresses, replay state and lifetimes); an outbound copy starts
- * %XM_SEQ_GAP sequence numbers later, set before it is hashed.
+ * %XM_SEQ_GAP sequence numbers later, set before it is hashed; see
+ * close_seq_gap().
  *
  * Context: process context, &xm_net.lock held; takes
  * &netns_xfrm.xfrm_cfg_mutex.
@@ -578,6 +611,7 @@ int xm_sa_make_plain(struct xm_conn *conn, int dir)
 {
 	struct net *net = conn->xn->net;
 	struct xfrm_state *x, *nx;
+	u64 start;
 	int err = 0;
 
 	lockdep_assert_held(&conn->xn->lock);
@@ -597,10 +631,10 @@ int xm_sa_make_plain(struct xm_conn *conn, int dir)
 		err = PTR_ERR(nx);
 		goto out_put;
 	}
+	start = get_oseq(nx);
 	xfrm_state_delete(x);
-	if (dir == XFRM_MOBILITY_DIR_OUT && get_oseq(x) >= get_oseq(nx))
-		pr_warn_ratelimited("conn %u: outbound sequence %llu reached the plain SA's %llu\n",
-				    conn->id, get_oseq(x), get_oseq(nx));
+	if (dir == XFRM_MOBILITY_DIR_OUT)
+		close_seq_gap(conn, x, nx, start);
 	set_id(&conn->sa[dir], nx);
 	xfrm_state_put(nx);
 out_put:
