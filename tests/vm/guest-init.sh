@@ -116,6 +116,42 @@ if [[ ${XM_WARM_CRYPTO:-1} != 0 ]]; then
 	log "crypto warm-up $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.1f", b-a}')s"
 fi
 
+# --- static keys ----------------------------------------------------------
+# With several vCPUs under TCG, live code patching (a static key flipped by
+# the first timestamping socket, the first netfilter hook of a kind, the
+# first ESP-in-UDP socket...) can race with another vCPU running the code
+# being patched and end in an "Oops: int3". Tests flip these keys all the
+# time (every ping, every netns with nft or an encap socket); holding one
+# user of each in the initial netns for the whole run keeps them enabled.
+python3 - <<'PY' &
+import os, signal, socket
+keep = []
+for fam in (socket.AF_INET, socket.AF_INET6):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
+    try:
+        s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP_ESPINUDP
+    except OSError:
+        pass
+    keep.append(s)
+signal.pause()
+PY
+nft -f - >/dev/null 2>&1 <<'NFT' || log "static key pinning: nft failed"
+table inet xm_pin {
+	chain c_pre { type filter hook prerouting priority 0; policy accept; }
+	chain c_in { type filter hook input priority 0; policy accept; }
+	chain c_fw { type filter hook forward priority 0; policy accept; }
+	chain c_out { type filter hook output priority 0; policy accept; }
+	chain c_post { type filter hook postrouting priority 0; policy accept; }
+}
+table ip xm_pin_nat {
+	chain n_pre { type nat hook prerouting priority dstnat; policy accept; }
+	chain n_post { type nat hook postrouting priority srcnat; policy accept; }
+}
+NFT
+# Let the deferred static key work run before the baseline.
+sleep 1
+
 # --- baseline --------------------------------------------------------------
 marker="xm-guest: baseline $RANDOM$RANDOM"
 echo "$marker" >/dev/kmsg
