@@ -72,22 +72,9 @@ def pcap_ip_payloads(path):
 
 
 def pcap_udp_payloads(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    magic = struct.unpack('<I', data[:4])[0]
-    endian = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
-    linktype = struct.unpack(endian + 'I', data[20:24])[0]
-    off = 24
-    while off + 16 <= len(data):
-        _, _, incl, _ = struct.unpack(endian + 'IIII', data[off:off + 16])
-        pkt = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        l2 = {1: 14, 113: 16, 276: 20}.get(linktype, 0)
-        ip = pkt[l2:]
-        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-            continue
-        ihl = (ip[0] & 15) * 4
-        yield ip[ihl + 8:]
+    for proto, payload, _ in pcap_ip_payloads(path):
+        if proto == 17:
+            yield payload[8:]
 
 
 def main():
