@@ -84,20 +84,6 @@ struct daemon {
 	char tx[RT_TX_SIZE] __attribute__((aligned(8)));
 };
 
-/* Local time, ISO 8601 with microseconds and UTC offset, as monitor. */
-static void timestamp(char *buf, size_t len)
-{
-	struct timespec ts;
-	char zone[8] = "";
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);
-	snprintf(buf + n, len - n, ".%06ld%s", ts.tv_nsec / 1000, zone);
-}
 
 static const char *addr_str(const struct mob_addr *a, char *buf, size_t len)
 {
@@ -338,7 +324,7 @@ static void handover(struct daemon *d, const struct mob_conn *c,
 		mnl_attr_put(nlh, XFRM_MOBILITY_A_CONN_LOCAL_IPV6,
 			     sizeof(to->u.v6), &to->u.v6);
 	/* The time of the request; a kernel message goes to stderr first. */
-	timestamp(ts, sizeof(ts));
+	mob_timestamp(ts, sizeof(ts));
 	ret = nl_talk(d->req, nlh, NULL, NULL);
 	err = ret < 0 ? errno : 0;
 
@@ -367,7 +353,7 @@ static void report_no_route(const struct mob_conn *c, const struct mob_addr *pee
 	char a[INET6_ADDRSTRLEN], ts[64];
 	struct json j;
 
-	timestamp(ts, sizeof(ts));
+	mob_timestamp(ts, sizeof(ts));
 	addr_str(peer, a, sizeof(a));
 	record_start(&j, ts, c, "no-route");
 	if (opt_json) {
@@ -443,37 +429,12 @@ static void evaluate(struct daemon *d)
 
 /* ---- notifications ---- */
 
-static int event_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
-	struct mob_event event;
-	struct json j;
-	char ts[64];
-
-	(void)data;
-	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN ||
-	    genl->cmd != XFRM_MOBILITY_CMD_EVENT_NTF)
-		return MNL_CB_OK;
-	if (mob_event_parse(nlh, &event) < 0) {
-		nl_perror("daemon: bad notification");
-		return MNL_CB_OK;
-	}
-	timestamp(ts, sizeof(ts));
-	if (opt_json) {
-		json_init(&j, stdout, false);
-		json_event(&j, ts, &event);
-	} else {
-		print_event_pretty(stdout, ts, &event);
-	}
-	fflush(stdout);
-	return MNL_CB_OK;
-}
 
 /* Print every queued event; -1 on a fatal socket error. */
 static int events_drain(struct daemon *d)
 {
 	for (;;) {
-		if (nl_recv(d->ev, event_cb, NULL) == 0)
+		if (nl_recv(d->ev, mob_event_cb, "daemon") == 0)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
@@ -572,7 +533,7 @@ static void report_trigger(const struct trigger *tr, bool lost)
 	struct json j;
 	char ts[64];
 
-	timestamp(ts, sizeof(ts));
+	mob_timestamp(ts, sizeof(ts));
 	record_start(&j, ts, NULL, "rtnetlink");
 	if (opt_json) {
 		json_u64(&j, "messages", tr->n);
@@ -615,7 +576,7 @@ static void report_start(void)
 	struct json j;
 	char ts[64];
 
-	timestamp(ts, sizeof(ts));
+	mob_timestamp(ts, sizeof(ts));
 	record_start(&j, ts, NULL, "start");
 	if (!opt_json)
 		fputs("daemon: watching links, addresses and routes", stdout);

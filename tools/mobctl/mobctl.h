@@ -20,5 +20,8 @@ int do_show(int argc, char **argv);
 int do_handover(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_daemon(int argc, char **argv);
+void mob_timestamp(char *buf, size_t len);
+struct nlmsghdr;
+int mob_event_cb(const struct nlmsghdr *nlh, void *data);
 
 #endif /* _MOBCTL_H */

@@ -20,7 +20,8 @@
 #include "utils.h"
 
 /* Local receive time, ISO 8601 with microseconds and UTC offset. */
-static void timestamp(char *buf, size_t len)
+/* Local wall-clock time with microseconds, for event lines. */
+void mob_timestamp(char *buf, size_t len)
 {
 	struct timespec ts;
 	char zone[8] = "";
@@ -34,22 +35,23 @@ static void timestamp(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%06ld%s", ts.tv_nsec / 1000, zone);
 }
 
-static int event_cb(const struct nlmsghdr *nlh, void *data)
+/* Print one event notification; @data names the command for errors. */
+int mob_event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	struct mob_event event;
 	struct json j;
 	char ts[64];
 
-	(void)data;
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN ||
 	    genl->cmd != XFRM_MOBILITY_CMD_EVENT_NTF)
 		return MNL_CB_OK;
 	if (mob_event_parse(nlh, &event) < 0) {
-		nl_perror("monitor: bad notification");
+		fprintf(stderr, "%s: ", (const char *)data);
+		nl_perror("bad notification");
 		return MNL_CB_OK;
 	}
-	timestamp(ts, sizeof(ts));
+	mob_timestamp(ts, sizeof(ts));
 	if (opt_json) {
 		/* JSON Lines: one compact object per event, whatever -p says. */
 		json_init(&j, stdout, false);
@@ -114,7 +116,7 @@ int do_monitor(int argc, char **argv)
 		if (pfd[1].revents)
 			break;
 		/* POLLERR included: an overrun is reported by the next read. */
-		if (!pfd[0].revents || nl_recv(nl, event_cb, NULL) == 0)
+		if (!pfd[0].revents || nl_recv(nl, mob_event_cb, "monitor") == 0)
 			continue;
 		if (errno == ENOBUFS) {
 			fprintf(stderr, "mobctl: monitor: events lost: %s\n",
