@@ -84,7 +84,6 @@ struct daemon {
 	char tx[RT_TX_SIZE] __attribute__((aligned(8)));
 };
 
-
 static const char *addr_str(const struct mob_addr *a, char *buf, size_t len)
 {
 	if (!a->family || !inet_ntop(a->family, &a->u, buf, len))
