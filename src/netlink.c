@@ -412,7 +412,12 @@ void xm_nl_notify(struct xm_conn *conn, enum xfrm_mobility_event type,
 	    (error && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_ERROR, -error)) ||
 	    nla_put_u64_64bit(msg, XFRM_MOBILITY_A_EVENT_TIME_NS,
 			      ktime_get_boottime_ns(), XFRM_MOBILITY_A_EVENT_PAD) ||
-	    put_sas(msg, XFRM_MOBILITY_A_EVENT_SA, conn))
+	    put_sas(msg, XFRM_MOBILITY_A_EVENT_SA, conn) ||
+	    nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_REQID, conn->reqid) ||
+	    (conn->mark.m &&
+	     nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_MARK, conn->mark.v)) ||
+	    (conn->if_id &&
+	     nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_IF_ID, conn->if_id)))
 		goto err_free;
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&xfrm_mobility_nl_family, net, msg, 0,
