@@ -23,7 +23,7 @@ PKGS=(
 	qemu-system-x86 busybox-static kmod xz-utils zstd cpio procps
 	# tests, demo, benchmarks (these run inside the VM from the host root)
 	iproute2 nftables conntrack iperf3 tcpdump iputils-ping
-	strongswan-charon strongswan-swanctl wireguard-tools
+	strongswan-charon strongswan-swanctl wireguard-tools gnuplot-nox
 )
 
 # Meta packages that must move together so image and headers stay on the
