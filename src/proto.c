@@ -26,6 +26,7 @@ static const struct xm_tlv_desc {
 	{ XM_TLV_OBSERVED_VIEW,	XM_PRESENT_OBSERVED_VIEW },
 	{ XM_TLV_METHODS,	XM_PRESENT_METHODS },
 	{ XM_TLV_VERDICT,	XM_PRESENT_VERDICT },
+	{ XM_TLV_COPIES,	XM_PRESENT_COPIES },
 };
 
 static const char * const xm_parse_err_names[XM_PERR_MAX] = {
@@ -65,8 +66,9 @@ static bool xm_type_known(u8 type)
 }
 
 /*
- * TLVs a message type must carry.  Version 1 allows exactly these: a
- * PROBE and its PROBE_ACK carry nothing but the header (the nonce).
+ * TLVs a message type must carry.  Version 1 allows these and, in an RREQ
+ * or an RREP, COPIES: a PROBE and its PROBE_ACK carry nothing but the
+ * header (the nonce).
  */
 static u32 xm_required_tlvs(u8 type)
 {
@@ -82,7 +84,13 @@ static u32 xm_required_tlvs(u8 type)
 
 static u32 xm_allowed_tlvs(u8 type)
 {
-	return xm_required_tlvs(type);
+	switch (type) {
+	case XM_MSG_RREQ:
+	case XM_MSG_RREP:
+		return xm_required_tlvs(type) | XM_PRESENT_COPIES;
+	default:
+		return 0;
+	}
 }
 
 static unsigned int xm_addr_len(u8 family)
@@ -153,7 +161,9 @@ static bool xm_verdict_valid(const struct xm_verdict *vd)
  *
  * Applies the per-type rules (mandatory and forbidden TLVs) and the value
  * rules of every TLV marked in @msg->present, including the cross-TLV
- * rule that the VERDICT method is listed in the message's own METHODS.
+ * rules that the VERDICT method is listed in the message's own METHODS
+ * and that an RREQ's SENDER_VIEW encapsulation is listed in its METHODS
+ * and, if present, its COPIES.
  * xm_msg_build() refuses any message this function rejects and
  * xm_msg_parse() never returns a message it would reject.
  *
@@ -183,6 +193,17 @@ enum xm_parse_err xm_msg_check(const struct xm_msg *msg)
 		return XM_PERR_BAD_VIEW;
 	if ((msg->present & XM_PRESENT_METHODS) && !msg->methods)
 		return XM_PERR_BAD_METHODS;
+	if ((msg->present & XM_PRESENT_COPIES) && !msg->copies)
+		return XM_PERR_BAD_METHODS;
+	/* A request copy is sent with a method its sender lists. */
+	if (msg->type == XM_MSG_RREQ) {
+		u32 m = xm_encap_method(msg->sender.encap);
+
+		if (!(msg->methods & m))
+			return XM_PERR_BAD_METHODS;
+		if ((msg->present & XM_PRESENT_COPIES) && !(msg->copies & m))
+			return XM_PERR_BAD_METHODS;
+	}
 	if (msg->present & XM_PRESENT_VERDICT) {
 		if (!xm_verdict_valid(&msg->verdict))
 			return XM_PERR_BAD_VERDICT;
@@ -276,6 +297,8 @@ static enum xm_parse_err xm_parse_tlv(struct xm_msg *msg, u16 type,
 		return xm_parse_methods(val, vlen, &msg->methods);
 	case XM_PRESENT_VERDICT:
 		return xm_parse_verdict(val, vlen, &msg->verdict);
+	case XM_PRESENT_COPIES:
+		return xm_parse_methods(val, vlen, &msg->copies);
 	default:
 		return XM_PERR_BAD_TLV;
 	}
@@ -408,6 +431,8 @@ static size_t xm_msg_wire_len(const struct xm_msg *msg)
 		n += XM_TLV_HDR_LEN + XM_METHODS_LEN;
 	if (msg->present & XM_PRESENT_VERDICT)
 		n += XM_TLV_HDR_LEN + XM_VERDICT_LEN;
+	if (msg->present & XM_PRESENT_COPIES)
+		n += XM_TLV_HDR_LEN + XM_COPIES_LEN;
 	return n;
 }
 
@@ -466,6 +491,11 @@ int xm_msg_build(const struct xm_msg *msg, void *buf, size_t len)
 		memset(p + XM_VERDICT_OFF_RESERVED, 0,
 		       XM_VERDICT_LEN - XM_VERDICT_OFF_RESERVED);
 		p += XM_VERDICT_LEN;
+	}
+	if (msg->present & XM_PRESENT_COPIES) {
+		p = xm_put_tlv_hdr(p, XM_TLV_COPIES, XM_COPIES_LEN);
+		put_unaligned_be32(msg->copies, p);
+		p += XM_COPIES_LEN;
 	}
 
 	return need;

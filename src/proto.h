@@ -40,7 +40,8 @@
  *	unknown family or encapsulation, reserved bits, port or address rule)
  * @XM_PERR_TOO_BIG: buffer or declared length larger than XM_MSG_MAX
  * @XM_PERR_BAD_PADDING: a TLV padding byte is not zero
- * @XM_PERR_BAD_METHODS: the METHODS bitmap is empty
+ * @XM_PERR_BAD_METHODS: the METHODS or COPIES bitmap is empty, or an RREQ
+ *	was sent with a method its METHODS or COPIES do not list
  * @XM_PERR_BAD_VERDICT: unknown NAT flag, unknown method, reserved bytes
  *	set, or a method the sender of the reply does not list in METHODS
  * @XM_PERR_MAX: number of reasons, for sizing counter arrays
@@ -73,6 +74,8 @@ enum xm_parse_err {
 #define XM_PRESENT_OBSERVED_VIEW	BIT(1)
 #define XM_PRESENT_METHODS		BIT(2)
 #define XM_PRESENT_VERDICT		BIT(3)
+#define XM_PRESENT_COPIES		BIT(4)
+/* The TLVs mandatory in an RREP. */
 #define XM_PRESENT_ALL			(XM_PRESENT_SENDER_VIEW | \
 					 XM_PRESENT_OBSERVED_VIEW | \
 					 XM_PRESENT_METHODS | \
@@ -130,6 +133,8 @@ struct xm_verdict {
  * @methods: METHODS bitmap (XM_METHOD_*, unknown bits preserved),
  *	valid if XM_PRESENT_METHODS
  * @verdict: VERDICT, valid if XM_PRESENT_VERDICT
+ * @copies: COPIES bitmap (XM_METHOD_*, unknown bits preserved), valid if
+ *	XM_PRESENT_COPIES
  * @err: reason of the last xm_msg_parse() failure, XM_PERR_NONE on success
  * @err_off: byte offset in the buffer where @err was detected
  *
@@ -145,6 +150,7 @@ struct xm_msg {
 	struct xm_view		observed;
 	u32			methods;
 	struct xm_verdict	verdict;
+	u32			copies;
 	enum xm_parse_err	err;
 	u16			err_off;
 };

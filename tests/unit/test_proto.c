@@ -217,6 +217,7 @@ static void expect_msg_eq(const struct xm_msg *a, const struct xm_msg *b)
 	KTAP_EXPECT_EQ(a->methods, b->methods);
 	KTAP_EXPECT_EQ(a->verdict.nat, b->verdict.nat);
 	KTAP_EXPECT_EQ(a->verdict.method, b->verdict.method);
+	KTAP_EXPECT_EQ(a->copies, b->copies);
 }
 
 /* A failed parse leaves nothing but the reason behind. */
@@ -719,7 +720,7 @@ static void m_pad_first(struct raw *r)
 {
 	static const u8 v[2] = { 0xaa, 0xbb };
 
-	raw_tlv_pad(r, 0x0005, v, 2, 0);
+	raw_tlv_pad(r, 0x0006, v, 2, 0);
 	r->b[r->n - 2] = 0x80;
 	raw_fix_len(r);
 }
@@ -748,7 +749,7 @@ static void m_dup_verdict(struct raw *r)
 
 static void m_unknown_crit(struct raw *r)
 {
-	raw_tlv(r, 0x8005, NULL, 0);
+	raw_tlv(r, 0x8006, NULL, 0);
 }
 
 static void m_unknown_crit_ffff(struct raw *r)
@@ -769,7 +770,7 @@ static void m_unknown_noncrit(struct raw *r)
 {
 	static const u8 v[5] = { 1, 2, 3, 4, 5 };
 
-	raw_tlv(r, 0x0005, v, sizeof(v));
+	raw_tlv(r, 0x0006, v, sizeof(v));
 }
 
 static void m_unknown_private(struct raw *r)
@@ -1025,7 +1026,7 @@ static const struct perr_row {
 	  48 },
 	{ "duplicate METHODS", B_RREQ4, m_dup_methods, XM_PERR_DUP_TLV, 48 },
 	{ "duplicate VERDICT", B_RREP4, m_dup_verdict, XM_PERR_DUP_TLV, 80 },
-	{ "unknown critical 0x8005", B_RREQ4, m_unknown_crit,
+	{ "unknown critical 0x8006", B_RREQ4, m_unknown_crit,
 	  XM_PERR_UNKNOWN_CRITICAL, 48 },
 	{ "unknown critical 0xffff", B_RREQ4, m_unknown_crit_ffff,
 	  XM_PERR_UNKNOWN_CRITICAL, 48 },
@@ -1249,8 +1250,8 @@ static void test_size_limit(void)
 
 static void test_unknown_tlvs(void)
 {
-	static const u16 noncrit[] = { 0x0005, 0x0100, 0x7f00, 0x7fff };
-	static const u16 crit[] = { 0x8005, 0x8100, 0xff00, 0xffff };
+	static const u16 noncrit[] = { 0x0006, 0x0100, 0x7f00, 0x7fff };
+	static const u16 crit[] = { 0x8006, 0x8100, 0xff00, 0xffff };
 	static const size_t pos[] = { RREP4_SENDER, RREP4_OBSERVED,
 				      RREP4_METHODS, RREP4_VERDICT,
 				      sizeof(golden_rrep4) };
@@ -1495,7 +1496,7 @@ static void b_observed_in_rreq(struct xm_msg *m)
 
 static void b_unknown_present(struct xm_msg *m)
 {
-	m->present |= 1U << 4;
+	m->present |= 1U << 5;
 }
 
 static void b_no_methods(struct xm_msg *m)
@@ -1736,6 +1737,144 @@ static void test_is_reply(void)
 	KTAP_EXPECT(xm_msg_is_reply(&req, &rep));
 }
 
+/* ------------------------------------------------------------------------
+ * Copies of one registration, one per traversal method (COPIES)
+ */
+
+/* The plain-ESP copy of rreq4's registration: its own outer header. */
+static struct xm_msg rreq4_plain_copy(void)
+{
+	struct xm_msg m = rreq4();
+
+	m.present |= XM_PRESENT_COPIES;
+	m.sender = mkview(XM_FAMILY_IPV4, XM_ENCAP_NONE, 0, 0, X_PRIV4, Y4);
+	m.copies = XM_METHOD_ESPINUDP | XM_METHOD_ESP;
+	return m;
+}
+
+static const u8 golden_rreq4_plain[56] = {
+	0x58, 0x4d, 0x01, 0x01, 0x00, 0x38, 0x00, 0x00,	/* hdr, len 56 */
+	0x00, 0x00, 0x00, 0x01,				/* seq 1 */
+	0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,	/* nonce */
+	0x80, 0x01, 0x00, 0x10,				/* SENDER_VIEW */
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* v4, plain ESP */
+	0x0a, 0x00, 0x00, 0x02, 0xc6, 0x33, 0x64, 0x01,	/* 10.0.0.2 Y4 */
+	0x80, 0x03, 0x00, 0x04,				/* METHODS */
+	0x00, 0x00, 0x00, 0x03,
+	0x00, 0x05, 0x00, 0x04,				/* COPIES */
+	0x00, 0x00, 0x00, 0x03,
+};
+
+static void test_copies(void)
+{
+	struct xm_msg m, got;
+	u8 buf[XM_MSG_MAX];
+	struct raw r;
+	int n;
+
+	KTAP_EXPECT_EQ(XM_TLV_COPIES, 0x0005);
+	KTAP_EXPECT_EQ(XM_COPIES_LEN, 4);
+
+	/* Golden image, both ways. */
+	m = rreq4_plain_copy();
+	n = xm_msg_build(&m, buf, sizeof(buf));
+	KTAP_EXPECT_EQ(n, (int)sizeof(golden_rreq4_plain));
+	KTAP_EXPECT(n == sizeof(golden_rreq4_plain) &&
+		    !memcmp(buf, golden_rreq4_plain, n));
+	KTAP_EXPECT_EQ(parse_exact(golden_rreq4_plain,
+				   sizeof(golden_rreq4_plain), &got), 0);
+	expect_msg_eq(&got, &m);
+
+	/* COPIES before SENDER_VIEW: order does not matter. */
+	memset(&r, 0, sizeof(r));
+	memcpy(r.b, golden_rreq4_plain, XM_HDR_LEN);
+	r.n = XM_HDR_LEN;
+	raw_copy(&r, golden_rreq4_plain + 48, 8);
+	raw_copy(&r, golden_rreq4_plain + XM_HDR_LEN, 28);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), 0);
+	expect_msg_eq(&got, &m);
+
+	/* An RREP says which copies arrived. */
+	m = rrep4();
+	m.present |= XM_PRESENT_COPIES;
+	m.copies = XM_METHOD_ESP;
+	n = xm_msg_build(&m, buf, sizeof(buf));
+	KTAP_EXPECT_EQ(n, (int)sizeof(golden_rrep4) + 8);
+	KTAP_EXPECT_EQ(parse_exact(buf, n, &got), 0);
+	expect_msg_eq(&got, &m);
+	KTAP_EXPECT_EQ(got.copies, XM_METHOD_ESP);
+
+	/* Unknown bits (ESP-in-TCP and beyond) are carried. */
+	m = rreq4_plain_copy();
+	m.copies |= XM_METHOD_ESPINTCP | 0x80000000u;
+	n = xm_msg_build(&m, buf, sizeof(buf));
+	KTAP_EXPECT_EQ(parse_exact(buf, n, &got), 0);
+	KTAP_EXPECT_EQ(got.copies, m.copies);
+
+	/* Empty, wrong length, critical bit, twice, in a PROBE. */
+	memcpy(r.b, golden_rreq4_plain, sizeof(golden_rreq4_plain));
+	r.n = sizeof(golden_rreq4_plain);
+	memset(r.b + 52, 0, 4);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_BAD_METHODS);
+	KTAP_EXPECT_EQ(got.err_off, 48);
+
+	raw_cut(&r, 48);
+	raw_tlv(&r, XM_TLV_COPIES, "\0\0\3", 3);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_BAD_TLV);
+
+	raw_cut(&r, 48);
+	raw_tlv(&r, XM_TLV_COPIES | XM_TLV_CRITICAL, "\0\0\0\3", 4);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_BAD_TLV);
+
+	raw_cut(&r, 48);
+	raw_tlv(&r, XM_TLV_COPIES, "\0\0\0\3", 4);
+	raw_tlv(&r, XM_TLV_COPIES, "\0\0\0\3", 4);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_DUP_TLV);
+	KTAP_EXPECT_EQ(got.err_off, 56);
+
+	raw_load(&r, B_NONE);
+	r.b[XM_HDR_OFF_TYPE] = XM_MSG_PROBE;
+	raw_tlv(&r, XM_TLV_COPIES, "\0\0\0\2", 4);
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_UNEXPECTED_TLV);
+
+	/* A copy sent with a method its COPIES or METHODS leave out. */
+	memcpy(r.b, golden_rreq4_plain, sizeof(golden_rreq4_plain));
+	r.n = sizeof(golden_rreq4_plain);
+	r.b[55] = XM_METHOD_ESPINUDP;
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_BAD_METHODS);
+	r.b[55] = 3;
+	r.b[47] = XM_METHOD_ESPINUDP;
+	KTAP_EXPECT_EQ(parse_exact(r.b, r.n, &got), -EBADMSG);
+	KTAP_EXPECT_EQ(got.err, XM_PERR_BAD_METHODS);
+
+	/* The builder refuses the same. */
+	m = rreq4_plain_copy();
+	m.copies = XM_METHOD_ESPINUDP;
+	KTAP_EXPECT_EQ(xm_msg_check(&m), XM_PERR_BAD_METHODS);
+	KTAP_EXPECT_EQ(xm_msg_build(&m, buf, sizeof(buf)), -EINVAL);
+	m = rreq4_plain_copy();
+	m.methods = XM_METHOD_ESPINUDP;
+	m.copies = XM_METHOD_ESP;
+	KTAP_EXPECT_EQ(xm_msg_check(&m), XM_PERR_BAD_METHODS);
+	m = rreq4_plain_copy();
+	m.copies = 0;
+	KTAP_EXPECT_EQ(xm_msg_check(&m), XM_PERR_BAD_METHODS);
+	m = rreq4_plain_copy();
+	m.present &= ~XM_PRESENT_COPIES;
+	KTAP_EXPECT_EQ(xm_msg_check(&m), XM_PERR_NONE);
+	/* An RREP's COPIES need not list the answered copy's method. */
+	m = rrep4();
+	m.present |= XM_PRESENT_COPIES;
+	m.copies = XM_METHOD_ESP;
+	KTAP_EXPECT_EQ(xm_msg_check(&m), XM_PERR_NONE);
+}
+
 static void test_err_names(void)
 {
 	int i, j;
@@ -1845,6 +1984,7 @@ static const struct ktap_case cases[] = {
 	{ "view_valid", test_view_valid },
 	{ "encap_method", test_encap_method },
 	{ "is_reply", test_is_reply },
+	{ "copies", test_copies },
 	{ "err_names", test_err_names },
 };
 

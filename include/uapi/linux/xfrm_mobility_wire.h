@@ -29,8 +29,8 @@
  * enum xm_msg_type - values of the header type field
  * @XM_MSG_RREQ: registration request, mobile host to gateway
  * @XM_MSG_RREP: registration reply, gateway to mobile host
- * @XM_MSG_PROBE: reserved for plain-ESP path probing; rejected by version 1
- * @XM_MSG_PROBE_ACK: reserved, answer to XM_MSG_PROBE; rejected by version 1
+ * @XM_MSG_PROBE: plain-ESP path probe, sent outside the SA (XM_PROBE_SPI)
+ * @XM_MSG_PROBE_ACK: answer to XM_MSG_PROBE, sent through the SA
  */
 enum xm_msg_type {
 	XM_MSG_RREQ		= 1,
@@ -111,12 +111,16 @@ enum {
  * @XM_TLV_OBSERVED_VIEW: outer header of the request as the gateway saw it
  * @XM_TLV_METHODS: __be32 bitmap of supported XM_METHOD_* traversal methods
  * @XM_TLV_VERDICT: the gateway's NAT classification and chosen method
+ * @XM_TLV_COPIES: __be32 bitmap of XM_METHOD_* copies of one registration:
+ *	in an RREQ the methods the mobile host sends copies with, in an RREP
+ *	the methods whose copies reached the gateway; optional, not critical
  */
 enum xm_tlv_type {
 	XM_TLV_SENDER_VIEW	= XM_TLV_CRITICAL | 0x0001,
 	XM_TLV_OBSERVED_VIEW	= XM_TLV_CRITICAL | 0x0002,
 	XM_TLV_METHODS		= XM_TLV_CRITICAL | 0x0003,
 	XM_TLV_VERDICT		= XM_TLV_CRITICAL | 0x0004,
+	XM_TLV_COPIES		= 0x0005,
 };
 
 /* View value (SENDER_VIEW, OBSERVED_VIEW) ---------------------------------- */
@@ -201,6 +205,16 @@ enum {
 
 enum {
 	XM_METHODS_LEN		= 4,
+};
+
+/*
+ * COPIES value: a __be32 bitmap of XM_METHOD_* bits, not zero.  A mobile
+ * host may send one copy of a registration request per traversal method,
+ * each through the same SA in that method (its SENDER_VIEW encap says
+ * which); all copies carry the same sequence number, nonce and COPIES.
+ */
+enum {
+	XM_COPIES_LEN		= 4,
 };
 
 /* VERDICT value ----------------------------------------------------------- */
