@@ -4,13 +4,18 @@
  *
  * Mobile host X: on a handover it moves its own SA pair to the new local
  * address (its traffic flows from that moment), then sends a registration
- * request (RREQ) through the moved outbound SA and retransmits it with
- * exponential backoff until the matching reply (RREP) arrives.
+ * request (RREQ) through the moved outbound SA, one copy per traversal
+ * method it may use (ESP-in-UDP, and plain ESP unless that is ruled out),
+ * and retransmits them with exponential backoff until a matching reply
+ * (RREP) arrives.
  *
- * Gateway Y: on an authenticated RREQ newer than the last one it accepted,
- * it compares X's view of the outer header with the header it received,
- * moves its SA pair to the observed endpoint (its traffic to X flows from
- * that moment), and answers through the moved outbound SA.
+ * Gateway Y: on the first authenticated copy of an RREQ newer than the last
+ * one it accepted, it compares X's view of the outer header with the header
+ * it received, moves its SA pair to the observed endpoint (its traffic to X
+ * flows from that moment), and answers through the moved outbound SA. Later
+ * copies of the same request are duplicates: they move nothing, are counted
+ * and answered; a plain-ESP copy that arrives untranslated makes the answer
+ * name plain ESP.
  *
  * Everything here runs in process context under &xm_net.lock.
  */
@@ -109,23 +114,41 @@ static bool plain_allowed(const struct xm_conn *conn)
 	       !conn->plain_failed;
 }
 
-static void send_rreq(struct xm_conn *conn)
+/* Methods the connection may use on its current path. */
+static u32 conn_methods(const struct xm_conn *conn)
+{
+	return plain_allowed(conn) ? XM_METHODS : XM_METHOD_ESPINUDP;
+}
+
+/*
+ * Send one copy of the newest request through the outbound SA, as plain
+ * ESP (@encap XM_ENCAP_NONE) or as the SA sends (ESP-in-UDP while a
+ * registration is in progress). Each copy gets its own ESP sequence
+ * number, and its SENDER_VIEW says how it was sent.
+ */
+static void send_rreq_copy(struct xm_conn *conn, u8 encap)
 {
 	struct xm_msg m = {
 		.type = XM_MSG_RREQ,
 		.seq = conn->tx_seq,
 		.nonce = conn->tx_nonce,
-		.present = XM_PRESENT_SENDER_VIEW | XM_PRESENT_METHODS,
+		.present = XM_PRESENT_SENDER_VIEW | XM_PRESENT_METHODS |
+			   XM_PRESENT_COPIES,
 		.sender = conn->tx_view,
-		.methods = XM_METHOD_ESPINUDP,
+		.methods = conn_methods(conn),
+		.copies = conn_methods(conn),
 	};
+	bool plain = encap == XM_ENCAP_NONE;
 	u8 buf[XM_MSG_MAX];
 	int len, err;
 
-	if (plain_allowed(conn))
-		m.methods |= XM_METHOD_ESP;
+	if (plain) {
+		m.sender.encap = XM_ENCAP_NONE;
+		m.sender.sport = 0;
+		m.sender.dport = 0;
+	}
 	len = xm_msg_build(&m, buf, sizeof(buf));
-	err = len < 0 ? len : xm_tx_msg(conn, buf, len);
+	err = len < 0 ? len : xm_tx_msg(conn, buf, len, plain);
 	if (err) {
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, conn->tx_seq,
@@ -133,6 +156,20 @@ static void send_rreq(struct xm_conn *conn)
 		return;
 	}
 	xm_stat_inc(conn, XM_STAT_RREQ_TX);
+	if (plain)
+		conn->copy_tries++;
+}
+
+/*
+ * All copies of the newest request: ESP-in-UDP first (it passes NATs and
+ * firewalls that drop ESP), then plain ESP, which proves to the gateway
+ * that our plain ESP reaches it untranslated.
+ */
+static void send_rreq(struct xm_conn *conn)
+{
+	send_rreq_copy(conn, XM_ENCAP_ESPINUDP);
+	if (plain_allowed(conn))
+		send_rreq_copy(conn, XM_ENCAP_NONE);
 }
 
 /* Whether the SA of direction @dir is plain ESP. */
@@ -216,8 +253,33 @@ static void probe_start(struct xm_conn *conn)
 static void probe_stop(struct xm_conn *conn)
 {
 	conn->probe_nonce = 0;
+	conn->copy_resend = false;
 	conn->live_idle = 0;
 	cancel_delayed_work(&conn->probe);
+}
+
+/* Start watching that plain ESP keeps passing (mobile host). */
+static void live_start(struct xm_conn *conn)
+{
+	conn->live_out = sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
+	conn->live_in = sa_packets(conn, XFRM_MOBILITY_DIR_IN);
+	conn->live_idle = 0;
+	mod_delayed_work(xm_wq, &conn->probe, HZ);
+}
+
+/*
+ * The gateway got a plain-ESP copy of our request untranslated: our plain
+ * ESP reaches it and is accepted there (its inbound SA is plain). Send
+ * plain ESP from now on and watch that it keeps passing.
+ */
+static void mobile_go_plain(struct xm_conn *conn)
+{
+	conn->copy_resend = false;
+	cancel_delayed_work(&conn->probe);
+	if (make_plain(conn, XFRM_MOBILITY_DIR_IN) ||
+	    make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		return;
+	live_start(conn);
 }
 
 static void fallback(struct xm_conn *conn)
@@ -233,9 +295,10 @@ static void fallback(struct xm_conn *conn)
 }
 
 /*
- * Probe retransmissions; on a mobile host sending plain ESP, liveness:
- * output without any input for XM_LIVE_TICKS seconds means plain ESP
- * stopped passing, and the host returns to ESP-in-UDP.
+ * Probe retransmissions (gateway); on a mobile host, resent plain-ESP
+ * copies of the request and, once it sends plain ESP, liveness: output
+ * without any input for XM_LIVE_TICKS seconds means plain ESP stopped
+ * passing, and the host returns to ESP-in-UDP.
  */
 static void probe_work(struct work_struct *work)
 {
@@ -261,6 +324,22 @@ static void probe_work(struct work_struct *work)
 		send_probe(conn);
 		queue_delayed_work(xm_wq, &conn->probe,
 				   XM_RTO_INIT << conn->probe_tries++);
+		goto out;
+	}
+
+	if (conn->copy_resend) {
+		if (conn->copy_tries >= XM_PROBE_TRIES) {
+			/* No plain copy got through: ESP-in-UDP it is. */
+			conn->copy_resend = false;
+			conn->plain_failed = true;
+			xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE,
+				     conn->tx_seq, 0, -EHOSTUNREACH,
+				     GFP_KERNEL);
+			goto out;
+		}
+		send_rreq_copy(conn, XM_ENCAP_NONE);
+		queue_delayed_work(xm_wq, &conn->probe,
+				   XM_RTO_INIT << conn->copy_tries);
 		goto out;
 	}
 
@@ -310,7 +389,7 @@ static void probe_rx(struct xm_net *xn, const struct xm_rx_msg *msg)
 	ack.seq = m.seq;
 	ack.nonce = m.nonce;
 	len = xm_msg_build(&ack, buf, sizeof(buf));
-	if (len < 0 || xm_tx_msg(conn, buf, len))
+	if (len < 0 || xm_tx_msg(conn, buf, len, false))
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 }
 
@@ -325,12 +404,8 @@ static void probe_ack(struct xm_conn *conn, const struct xm_msg *m)
 	cancel_delayed_work(&conn->probe);
 	if (make_plain(conn, XFRM_MOBILITY_DIR_OUT))
 		return;
-	if (conn->role == XFRM_MOBILITY_ROLE_MOBILE) {
-		conn->live_out = sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
-		conn->live_in = sa_packets(conn, XFRM_MOBILITY_DIR_IN);
-		conn->live_idle = 0;
-		queue_delayed_work(xm_wq, &conn->probe, HZ);
-	}
+	if (conn->role == XFRM_MOBILITY_ROLE_MOBILE)
+		live_start(conn);
 }
 
 /**
@@ -385,8 +460,16 @@ int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	/* A new path may pass plain ESP even if the old one did not. */
 	if (!xfrm_addr_equal(&to.local, &from.local, from.family))
 		conn->plain_failed = false;
+	/*
+	 * Our inbound SA goes plain at once when plain ESP may be used: it
+	 * accepts ESP-in-UDP as well, and the gateway's probes then get an
+	 * answer as soon as they arrive.
+	 */
+	to.in_plain = plain_allowed(conn);
 
 	err = xm_sa_move(conn, &to, extack);
+	if (!err && to.in_plain)
+		err = xm_sa_make_plain(conn, XFRM_MOBILITY_DIR_IN);
 	if (err) {
 		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, 0, 0, err,
 			     GFP_KERNEL);
@@ -400,6 +483,7 @@ int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	ep_to_view(&to, &conn->tx_view);
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_PENDING;
 	conn->retries = 0;
+	conn->copy_tries = 0;
 
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, conn->tx_seq, 0, 0,
 		     GFP_KERNEL);
@@ -488,22 +572,155 @@ out:
 	mutex_unlock(&xn->lock);
 }
 
-static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
-			 const struct xm_rx_msg *msg)
+static bool ep_same(const struct xm_endpoints *a, const struct xm_endpoints *b)
+{
+	return xfrm_addr_equal(&a->local, &b->local, a->family) &&
+	       xfrm_addr_equal(&a->remote, &b->remote, a->family) &&
+	       a->encap_type == b->encap_type &&
+	       a->local_port == b->local_port &&
+	       a->remote_port == b->remote_port;
+}
+
+/* Answer a copy of the accepted request with the registration's method. */
+static void gateway_reply(struct xm_conn *conn, const struct xm_rx_msg *msg,
+			  u32 nat)
 {
 	struct xm_msg rep = {
 		.type = XM_MSG_RREP,
-		.seq = m->seq,
-		.nonce = m->nonce,
-		.present = XM_PRESENT_ALL,
+		.seq = conn->rx_seq,
+		.nonce = conn->rx_nonce,
+		.present = XM_PRESENT_ALL | XM_PRESENT_COPIES,
 		.observed = msg->observed,
-		.methods = XM_METHODS,
+		.methods = conn_methods(conn),
+		.copies = conn->rx_copies,
+		.verdict = { .nat = nat, .method = conn->rx_method },
 	};
+	struct xm_endpoints ep;
+	int len, err;
+
+	if (xm_sa_endpoints(conn, &ep))
+		return;
+	ep_to_view(&ep, &rep.sender);
+	len = xm_msg_build(&rep, conn->rx_reply, sizeof(conn->rx_reply));
+	if (len < 0) {
+		conn->rx_reply_len = 0;
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		return;
+	}
+	conn->rx_reply_len = len;
+	err = xm_tx_msg(conn, conn->rx_reply, len, false);
+	if (err) {
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, rep.seq, nat,
+			     err, GFP_KERNEL);
+		return;
+	}
+	xm_stat_inc(conn, XM_STAT_RREP_TX);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_SENT, rep.seq, nat, 0,
+		     GFP_KERNEL);
+}
+
+/*
+ * Where a copy of a request puts our SA pair. An ESP-in-UDP copy shows the
+ * peer's address and port as seen here. A plain-ESP copy shows no port:
+ * when it moves us to a new address, we send ESP-in-UDP there (our plain
+ * ESP to that address is not proven) to the standard port, which is the
+ * peer's own when nothing translated its address; a later ESP-in-UDP copy
+ * corrects the port if needed.
+ */
+static void gateway_target(struct xm_conn *conn, const struct xm_msg *m,
+			   const struct xm_rx_msg *msg,
+			   const struct xm_endpoints *from,
+			   struct xm_endpoints *to)
+{
+	*to = *from;
+	view_to_ep(from->family, &to->remote, &msg->observed.saddr);
+	if (msg->observed.encap == XM_ENCAP_ESPINUDP) {
+		to->encap_type = UDP_ENCAP_ESPINUDP;
+		to->remote_port = msg->observed.sport;
+		to->local_port = msg->observed.dport;
+	} else if (!xfrm_addr_equal(&to->remote, &from->remote,
+				    from->family)) {
+		if (!to->encap_type) {
+			to->encap_type = UDP_ENCAP_ESPINUDP;
+			to->local_port = htons(XM_ENCAP_PORT);
+		}
+		to->remote_port = htons(XM_ENCAP_PORT);
+	}
+	/* Our inbound SA accepts both when the peer may send plain ESP. */
+	to->in_plain = plain_allowed(conn) && (m->methods & XM_METHOD_ESP);
+}
+
+/* Move to @to; returns 0 when the SAs are there. */
+static int gateway_move(struct xm_conn *conn, const struct xm_msg *m,
+			const struct xm_endpoints *from,
+			const struct xm_endpoints *to, u32 nat)
+{
+	int err;
+
+	err = xm_sa_move(conn, to, NULL);
+	if (!err && to->in_plain)
+		err = make_plain(conn, XFRM_MOBILITY_DIR_IN);
+	if (err) {
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
+			     err, GFP_KERNEL);
+		return err;
+	}
+	if (!ep_same(from, to))
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, m->seq, nat, 0,
+			     GFP_KERNEL);
+	return 0;
+}
+
+/* Plain ESP for the registration: a plain copy came through untranslated. */
+static bool copy_proves_plain(struct xm_conn *conn, const struct xm_msg *m,
+			      const struct xm_rx_msg *msg, u32 nat)
+{
+	return !nat && m->sender.encap == XM_ENCAP_NONE &&
+	       msg->observed.encap == XM_ENCAP_NONE &&
+	       (m->methods & XM_METHOD_ESP) && plain_allowed(conn);
+}
+
+/*
+ * A further copy (another method, or a retransmission) of the accepted
+ * request. It never moves the SA pair to another address on its own
+ * account, except that an ESP-in-UDP copy is followed when it shows the
+ * peer somewhere else than our ESP-in-UDP goes: a NAT rebinding during the
+ * registration, or the port a plain copy could not show.
+ */
+static void gateway_dup(struct xm_conn *conn, const struct xm_msg *m,
+			const struct xm_rx_msg *msg, u32 nat)
+{
 	struct xm_endpoints from, to;
-	u8 method = XM_ENCAP_ESPINUDP;
+	bool upgrade = false;
+
+	xm_stat_inc(conn, XM_STAT_DUPLICATES);
+	conn->rx_copies |= xm_encap_method(m->sender.encap);
+
+	if (msg->observed.encap == XM_ENCAP_ESPINUDP &&
+	    !xm_sa_endpoints(conn, &from) && from.encap_type) {
+		gateway_target(conn, m, msg, &from, &to);
+		if (!ep_same(&from, &to) && gateway_move(conn, m, &from, &to, nat))
+			return;
+	}
+
+	if (conn->rx_method != XM_ENCAP_NONE &&
+	    copy_proves_plain(conn, m, msg, nat)) {
+		conn->rx_method = XM_ENCAP_NONE;
+		conn->nat = nat;
+		upgrade = true;
+	}
+	gateway_reply(conn, msg, nat);
+	if (upgrade && !sa_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		probe_start(conn);
+}
+
+static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
+			 const struct xm_rx_msg *msg)
+{
+	struct xm_endpoints from, to;
 	bool dup;
 	u32 nat;
-	int len, err;
 
 	dup = conn->rx_seq && m->seq == conn->rx_seq &&
 	      m->nonce == conn->rx_nonce;
@@ -524,66 +741,53 @@ static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREQ_RECEIVED, m->seq, nat, 0,
 		     GFP_KERNEL);
 
+	if (dup) {
+		gateway_dup(conn, m, msg, nat);
+		return;
+	}
+
+	/* The first copy of a new request: the peer is where it came from. */
 	if (xm_sa_endpoints(conn, &from)) {
 		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
 			     -ENOENT, GFP_KERNEL);
 		return;
 	}
-	/* The peer is where the request came from, as seen here. */
-	to = from;
-	view_to_ep(from.family, &to.remote, &msg->observed.saddr);
-	if (msg->observed.encap == XM_ENCAP_ESPINUDP) {
-		to.encap_type = UDP_ENCAP_ESPINUDP;
-		to.remote_port = msg->observed.sport;
-		to.local_port = msg->observed.dport;
-	}
-	err = xm_sa_move(conn, &to, NULL);
-	if (err) {
-		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
-			     err, GFP_KERNEL);
+	gateway_target(conn, m, msg, &from, &to);
+	if (gateway_move(conn, m, &from, &to, nat))
 		return;
-	}
-	if (memcmp(&from, &to, sizeof(to)))
-		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, m->seq, nat, 0,
-			     GFP_KERNEL);
 
 	conn->rx_seq = m->seq;
 	conn->rx_nonce = m->nonce;
+	conn->rx_copies = xm_encap_method(m->sender.encap);
 	conn->nat = nat;
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
 
 	/*
-	 * No translation on the path and both ends willing: plain ESP, once
-	 * probes prove it passes. Our inbound SA switches now.
+	 * Plain ESP only when a plain copy came through untranslated: that
+	 * proves the peer's plain ESP reaches us. Our own plain ESP towards
+	 * the peer still needs probes.
 	 */
 	probe_stop(conn);
-	if (!nat && (m->methods & XM_METHOD_ESP) && plain_allowed(conn) &&
-	    msg->observed.encap == XM_ENCAP_ESPINUDP &&
-	    !make_plain(conn, XFRM_MOBILITY_DIR_IN))
-		method = XM_ENCAP_NONE;
-
-	ep_to_view(&to, &rep.sender);
-	rep.verdict.nat = nat;
-	rep.verdict.method = method;
-	len = xm_msg_build(&rep, conn->rx_reply, sizeof(conn->rx_reply));
-	if (len < 0) {
-		conn->rx_reply_len = 0;
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
-		return;
-	}
-	conn->rx_reply_len = len;
-	err = xm_tx_msg(conn, conn->rx_reply, len);
-	if (err) {
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
-		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, m->seq, nat,
-			     err, GFP_KERNEL);
-		return;
-	}
-	xm_stat_inc(conn, XM_STAT_RREP_TX);
-	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_SENT, m->seq, nat, 0,
-		     GFP_KERNEL);
-	if (method == XM_ENCAP_NONE && !sa_plain(conn, XFRM_MOBILITY_DIR_OUT))
+	conn->rx_method = copy_proves_plain(conn, m, msg, nat) ?
+			  XM_ENCAP_NONE : XM_ENCAP_ESPINUDP;
+	gateway_reply(conn, msg, nat);
+	if (conn->rx_method == XM_ENCAP_NONE &&
+	    !sa_plain(conn, XFRM_MOBILITY_DIR_OUT))
 		probe_start(conn);
+}
+
+/*
+ * Whether to resend plain copies of the request after a reply that named
+ * ESP-in-UDP: no translation was seen, both ends may use plain ESP, and no
+ * plain copy reached the gateway yet (it may have been dropped while the
+ * gateway's inbound SA was still encapsulated, or lost).
+ */
+static bool want_plain_copies(struct xm_conn *conn, const struct xm_msg *m)
+{
+	return plain_allowed(conn) && !m->verdict.nat &&
+	       (m->methods & XM_METHOD_ESP) &&
+	       !((m->present & XM_PRESENT_COPIES) &&
+		 (m->copies & XM_METHOD_ESP));
 }
 
 static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
@@ -595,8 +799,29 @@ static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 		xm_stat_inc(conn, XM_STAT_DROP_STALE);
 		return;
 	}
-	if (m->nonce != conn->tx_nonce ||
-	    conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING) {
+	if (m->nonce != conn->tx_nonce) {
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
+		return;
+	}
+	if (conn->reg_state == XFRM_MOBILITY_REG_STATE_REGISTERED) {
+		/*
+		 * A further reply to the completed registration. It changes
+		 * something only when it names plain ESP and we still send
+		 * ESP-in-UDP: a plain copy reached the gateway.
+		 */
+		if (m->verdict.method != XM_ENCAP_NONE || !plain_allowed(conn) ||
+		    sa_plain(conn, XFRM_MOBILITY_DIR_OUT)) {
+			xm_stat_inc(conn, XM_STAT_DUPLICATES);
+			return;
+		}
+		xm_stat_inc(conn, XM_STAT_RREP_RX);
+		conn->nat = m->verdict.nat;
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_RECEIVED, m->seq,
+			     conn->nat, 0, GFP_KERNEL);
+		mobile_go_plain(conn);
+		return;
+	}
+	if (conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING) {
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
 		return;
 	}
@@ -622,9 +847,17 @@ static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_RREP_RECEIVED, m->seq,
 		     conn->nat, 0, GFP_KERNEL);
 
-	if (m->verdict.method == XM_ENCAP_NONE && plain_allowed(conn) &&
-	    !make_plain(conn, XFRM_MOBILITY_DIR_IN))
-		probe_start(conn);
+	if (m->verdict.method == XM_ENCAP_NONE && plain_allowed(conn)) {
+		mobile_go_plain(conn);
+	} else if (want_plain_copies(conn, m)) {
+		/*
+		 * The first plain copy may still be on its way: resend after
+		 * XM_RTO_INIT, then doubling.
+		 */
+		conn->copy_tries = 0;
+		conn->copy_resend = true;
+		mod_delayed_work(xm_wq, &conn->probe, XM_RTO_INIT);
+	}
 }
 
 static void rx_work(struct work_struct *work)

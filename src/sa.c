@@ -472,7 +472,8 @@ static void close_seq_gap(struct xm_conn *conn, struct xfrm_state *old,
  * @extack: where to say why the move failed, may be NULL
  *
  * When only the encapsulation ports change, the ports are rewritten in
- * place. Otherwise both SAs are replaced by copies at the new addresses
+ * place. The inbound copy of a move is plain ESP when @to->in_plain is
+ * set; @to->in_plain alone does not cause a move (see xm_sa_make_plain()). Otherwise both SAs are replaced by copies at the new addresses
  * with the new encapsulation (same SPIs, keys, replay state, lifetimes;
  * xm_state_clone()), the policy templates of the connection are rewritten,
  * and the old SAs are deleted.
@@ -543,7 +544,7 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 		enc_out = enc_in;
 		enc_out.encap_sport = to->local_port;
 		enc_out.encap_dport = to->remote_port;
-		pin = &enc_in;
+		pin = to->in_plain ? NULL : &enc_in;
 		pout = &enc_out;
 	}
 

@@ -5,8 +5,10 @@
  */
 
 #include <linux/ip.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
+#include <net/esp.h>
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
 #include <net/route.h>
@@ -15,11 +17,98 @@
 
 #include "tx.h"
 
+/*
+ * Outer packets of registration messages sent as plain ESP leave their
+ * SA UDP-encapsulated, owned by @xn->plain_sock: before anything else on
+ * the output path (conntrack, NAT) sees them, the UDP header goes, and
+ * they leave as plain ESP with the SPI and sequence number the SA gave
+ * them. The ESP ICV covers neither the IP nor the UDP header.
+ */
+static unsigned int xm_plain_out(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	const struct xm_net *xn = priv;
+	const unsigned int ulen = sizeof(struct udphdr);
+	struct iphdr *iph;
+	unsigned int ihl;
+	__be32 spi;
+
+	if (!skb->sk || skb->sk != xn->plain_sock->sk)
+		return NF_ACCEPT;
+	/* The inner packet, still to be transformed. */
+	if (!skb_dst(skb) || skb_dst(skb)->xfrm)
+		return NF_ACCEPT;
+
+	iph = ip_hdr(skb);
+	ihl = iph->ihl * 4;
+	/* The SA is plain already. */
+	if (iph->protocol == IPPROTO_ESP)
+		return NF_ACCEPT;
+	if (iph->protocol != IPPROTO_UDP || ip_is_fragment(iph) ||
+	    !pskb_may_pull(skb, ihl + ulen + sizeof(struct ip_esp_hdr)) ||
+	    skb_ensure_writable(skb, ihl + ulen))
+		return NF_DROP;
+	/* A zero SPI is the non-ESP marker of IKE: never ours. */
+	memcpy(&spi, skb->data + ihl + ulen, sizeof(spi));
+	if (!spi)
+		return NF_DROP;
+
+	memmove(skb->data + ulen, skb->data, ihl);
+	__skb_pull(skb, ulen);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ihl);
+	iph = ip_hdr(skb);
+	iph->protocol = IPPROTO_ESP;
+	iph->tot_len = htons(skb->len);
+	ip_send_check(iph);
+	return NF_ACCEPT;
+}
+
+/* Context: process context, &xm_net.lock held. */
+static int plain_sender_get(struct xm_net *xn)
+{
+	struct socket *sock;
+	int err;
+
+	lockdep_assert_held(&xn->lock);
+	if (xn->plain_sock)
+		return 0;
+	err = sock_create_kern(xn->net, AF_INET, SOCK_DGRAM, IPPROTO_UDP,
+			       &sock);
+	if (err)
+		return err;
+	xn->plain_sock = sock;
+	xn->plain_ops = (struct nf_hook_ops) {
+		.hook		= xm_plain_out,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_FIRST,
+		.priv		= xn,
+	};
+	err = nf_register_net_hook(xn->net, &xn->plain_ops);
+	if (err) {
+		xn->plain_sock = NULL;
+		sock_release(sock);
+	}
+	return err;
+}
+
+static void plain_sender_put(struct xm_net *xn)
+{
+	if (!xn->plain_sock)
+		return;
+	/* Waits until no hook runs any more. */
+	nf_unregister_net_hook(xn->net, &xn->plain_ops);
+	sock_release(xn->plain_sock);
+	xn->plain_sock = NULL;
+}
+
 /**
  * xm_tx_msg() - send a registration message inside the connection's ESP SA
  * @conn: connection
  * @buf: message
  * @len: length of @buf
+ * @plain: send the ESP packet as plain ESP even if the SA is UDP-encapsulated
  *
  * The inner packet goes from the source to the destination of the outbound
  * policy's selector, UDP port @conn->reg_port on both sides. It is routed
@@ -27,20 +116,34 @@
  * outer SA is the connection's outbound SA: a registration message never
  * leaves unprotected or through another SA.
  *
+ * With @plain, the SA encrypts and numbers the packet as usual (its own ESP
+ * sequence number, from the SA's counter) and the UDP header of an
+ * encapsulated SA is removed afterwards, by a netfilter hook at the start
+ * of LOCAL_OUT, before connection tracking.
+ *
  * Context: process context, &xm_net.lock held.
  * Return: 0 or a negative errno.
  */
-int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len)
+int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
+	      bool plain)
 {
 	struct net *net = conn->xn->net;
 	__be16 port = htons(conn->reg_port);
 	struct flowi4 fl4 = {};
+	struct sock *sk = NULL;
 	struct sk_buff *skb;
 	struct rtable *rt;
 	unsigned int room;
+	int err;
 
 	if (conn->sel.family != AF_INET || !conn->sel.daddr.a4)
 		return -EAFNOSUPPORT;
+	if (plain) {
+		err = plain_sender_get(conn->xn);
+		if (err)
+			return err;
+		sk = conn->xn->plain_sock->sk;
+	}
 
 	fl4.flowi4_proto = IPPROTO_UDP;
 	fl4.flowi4_mark = conn->mark.v;
@@ -69,9 +172,12 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len)
 	}
 	skb_reserve(skb, room);
 	skb_put_data(skb, buf, len);
+	/* The mark the hook recognises; kept through the transformation. */
+	if (sk)
+		skb_set_owner_w(skb, sk);
 
 	/* Consumes the route reference and the skb. */
-	udp_tunnel_xmit_skb(rt, NULL, skb, fl4.saddr, fl4.daddr, 0,
+	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, port, port,
 			    false, false);
 	return 0;
@@ -243,10 +349,13 @@ int xm_encap_sock_get(struct xm_net *xn)
  * xm_encap_sock_put() - release the module's ESP-in-UDP socket of a netns
  * @xn: per-netns state
  *
+ * Also removes the hook and socket of plain-ESP registration messages.
+ *
  * Context: process context.
  */
 void xm_encap_sock_put(struct xm_net *xn)
 {
+	plain_sender_put(xn);
 	if (xn->encap_sock) {
 		udp_tunnel_sock_release(xn->encap_sock);
 		xn->encap_sock = NULL;

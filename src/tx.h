@@ -4,7 +4,8 @@
 
 #include "xm.h"
 
-int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len);
+int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
+	      bool plain);
 int xm_tx_route_source(struct net *net, u32 mark, u16 family,
 		       const xfrm_address_t *daddr, xfrm_address_t *saddr);
 int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,

@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/netfilter.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -43,6 +44,7 @@ enum xm_stat {
 	XM_STAT_KEEPALIVES,
 	XM_STAT_PROBES,
 	XM_STAT_FALLBACKS,
+	XM_STAT_DUPLICATES,
 	XM_STAT_MAX
 };
 
@@ -90,8 +92,13 @@ struct xm_sa_id {
  * @tx_view: mobile: outer header of the newest request, as built
  * @rx_seq: gateway: sequence number of the newest request accepted
  * @rx_nonce: gateway: nonce of the newest request accepted
- * @rx_reply: gateway: the reply sent to that request, for duplicates
+ * @rx_reply: gateway: the last reply sent to that request
  * @rx_reply_len: length of @rx_reply
+ * @rx_copies: gateway: XM_METHOD_* of the copies of that request received
+ * @rx_method: gateway: &enum xm_encap named in the replies to that request
+ * @copy_tries: mobile: plain-ESP copies sent of the newest request
+ * @copy_resend: mobile: plain-ESP copies of the newest request are resent
+ *	after a reply that named ESP-in-UDP without seeing one
  * @nat: NAT flags of the last completed registration
  * @last_move_ns: CLOCK_BOOTTIME of the last SA move
  * @retries: mobile: retransmissions of the outstanding request
@@ -137,6 +144,10 @@ struct xm_conn {
 	u64 rx_nonce;
 	u8 rx_reply[XM_MSG_MAX];
 	u16 rx_reply_len;
+	u32 rx_copies;
+	u8 rx_method;
+	unsigned int copy_tries;
+	bool copy_resend;
 	u32 nat;
 	u64 last_move_ns;
 	unsigned int retries;
@@ -173,6 +184,10 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  *	writers under @lock
  * @encap_sock: UDP socket decapsulating ESP-in-UDP on %XM_ENCAP_PORT when
  *	no other socket (an IKE daemon's) holds that port; under @lock
+ * @plain_sock: owner of the registration messages sent as plain ESP through
+ *	an ESP-in-UDP SA, see xm_tx_msg(); set under @lock before
+ *	@plain_ops is registered, cleared after it is unregistered
+ * @plain_ops: netfilter hook removing their UDP header
  */
 struct xm_net {
 	struct net *net;
@@ -182,6 +197,8 @@ struct xm_net {
 	u32 next_id;
 	DECLARE_HASHTABLE(by_spi, 10);
 	struct socket *encap_sock;
+	struct socket *plain_sock;
+	struct nf_hook_ops plain_ops;
 };
 
 struct xm_net *xm_net(const struct net *net);
