@@ -265,6 +265,8 @@ ob_stop_all() {
 
 # --- T0 from ftrace ---------------------------------------------------------
 
+# ob_trace_init: the function tracer on OB_TRACE_FUNCS (default
+# fib_table_insert; a space-separated list of traceable functions).
 ob_trace_init() {
 	local t
 	for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
@@ -275,7 +277,7 @@ ob_trace_init() {
 	{
 		echo 0 >"$t/tracing_on" &&
 			echo boot >"$t/trace_clock" &&
-			echo fib_table_insert >"$t/set_ftrace_filter" &&
+			echo "${OB_TRACE_FUNCS:-fib_table_insert}" >"$t/set_ftrace_filter" &&
 			echo 256 >"$t/buffer_size_kb" &&
 			echo function >"$t/current_tracer" &&
 			: >"$t/trace"
