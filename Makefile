@@ -8,6 +8,9 @@
 #                        warnings are errors
 #   make check           the whole test suite (installs its dependencies)
 #   make demo            the handover demo in a VM
+#   make bench [FULL=1]  handover latency of the module, strongSwan, WireGuard
+#                        and stock XFRM in a VM (bench/run.sh); bench-doc
+#                        regenerates Documentation/benchmarks.rst
 #   make deps            install build/test dependencies (Debian)
 #   make regen           regenerate netlink code from the YAML spec
 #   make install         install the module (for KDIR's kernel) and mobctl
@@ -20,7 +23,7 @@ MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
 	$(wildcard include/uapi/linux/*.h)
 
 .PHONY: all module mobctl modules-all module-for unit fuzz regen regen-check \
-	deps check demo style install clean
+	deps check demo bench bench-doc style install clean
 
 all: module mobctl
 
@@ -68,6 +71,12 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	bench/run.sh $(if $(FULL),--full)
+
+bench-doc:
+	bench/run.sh --doc-only
 
 style:
 	scripts/style.sh
