@@ -472,11 +472,12 @@ static void close_seq_gap(struct xm_conn *conn, struct xfrm_state *old,
  * @extack: where to say why the move failed, may be NULL
  *
  * When only the encapsulation ports change, the ports are rewritten in
- * place. The inbound copy of a move is plain ESP when @to->in_plain is
- * set; @to->in_plain alone does not cause a move (see xm_sa_make_plain()). Otherwise both SAs are replaced by copies at the new addresses
+ * place. Otherwise both SAs are replaced by copies at the new addresses
  * with the new encapsulation (same SPIs, keys, replay state, lifetimes;
  * xm_state_clone()), the policy templates of the connection are rewritten,
- * and the old SAs are deleted.
+ * and the old SAs are deleted. The inbound copy is plain ESP when
+ * @to->in_plain is set; @to->in_plain alone does not cause a move (see
+ * xm_sa_make_plain()).
  *
  * The outbound copy starts %XM_SEQ_GAP sequence numbers after the
  * original: the original may still send packets until it is deleted, and

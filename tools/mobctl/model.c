@@ -380,6 +380,8 @@ const char *mob_event_str(uint32_t v)
 		[XFRM_MOBILITY_EVENT_SA_MOVED] = "sa-moved",
 		[XFRM_MOBILITY_EVENT_RETRANSMIT] = "retransmit",
 		[XFRM_MOBILITY_EVENT_FAILURE] = "failure",
+		[XFRM_MOBILITY_EVENT_ENCAP_CHANGED] = "encap-changed",
+		[XFRM_MOBILITY_EVENT_FALLBACK] = "fallback",
 	};
 
 	return ENUM_STR(names, v);
