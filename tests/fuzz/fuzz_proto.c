@@ -97,7 +97,11 @@ static void check_accepted(const struct xm_msg *m, const uint8_t *data,
 	CHECK(size >= XM_HDR_LEN && size <= XM_MSG_MAX && size % 4 == 0);
 	CHECK(m->err == XM_PERR_NONE && m->err_off == 0);
 	CHECK(xm_msg_check(m) == XM_PERR_NONE);
-	CHECK(m->present & XM_PRESENT_SENDER_VIEW);
+	/* A PROBE or PROBE_ACK is the header alone. */
+	if (m->type == XM_MSG_PROBE || m->type == XM_MSG_PROBE_ACK)
+		CHECK(!m->present);
+	else
+		CHECK(m->present & XM_PRESENT_SENDER_VIEW);
 	CHECK(xm_classify(&m->sender, &m->sender) == 0);
 	if (m->present & XM_PRESENT_OBSERVED_VIEW)
 		CHECK(!(xm_classify(&m->sender, &m->observed) & ~XM_NAT_ALL));
