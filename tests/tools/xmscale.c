@@ -606,6 +606,8 @@ static int cmd_watch(const struct opts *o)
 	w.out = fopen(o->out, "w");
 	if (!w.out)
 		die(o->out);
+	/* Scripts poll the file while the watcher runs. */
+	setvbuf(w.out, NULL, _IOLBF, 0);
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &nl->grp,
 				  sizeof(nl->grp)) < 0)
 		die("join events group");

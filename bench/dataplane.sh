@@ -1,0 +1,252 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Data-plane cost of xfrm_mobility: throughput and packet rate through the
+# same ESP tunnel with the module managing it, loaded but idle, and not
+# loaded.  Runs INSIDE the test VM:
+#
+#   make -s modules-all && make -C tools/mobctl
+#   tests/vm/run-vm.sh --kernel KREL --ko build/KREL/xfrm_mobility.ko \
+#       --out /tmp/dataplane --timeout 1500 -- bench/dataplane.sh --reps 5
+#
+# Usage: bench/dataplane.sh [--reps N] [--time S] [--encap udp|none]
+#                           [--udp-len BYTES] [--out DIR] [--host]
+#
+#   --reps N         repetitions of the three configurations, interleaved
+#                    (managed, idle, unloaded, managed, ...); default 5
+#   --time S         length of each iperf3 run; default 5
+#   --encap E        udp: ESP-in-UDP SAs (default), none: plain ESP
+#   --udp-len BYTES  UDP payload of the packet-rate test; default 64
+#   --out DIR        where results go (default: $XM_OUT/dataplane in the
+#                    VM, else a new directory in /tmp)
+#   --host           allow running outside the test VM
+#
+# Setup: the selftest topology (tests/selftests/lib/netns.sh) and ESP
+# tunnel X <-> Y on the direct path (mob_tunnel, reqid 1), no netem.  One
+# iperf3 server on Y's inner address; the client on X's inner address, so
+# every packet is encrypted by X and decrypted by Y (and the TCP ACKs the
+# other way).
+#
+# Configurations (one "rep" runs each once, in this order):
+#   managed   module loaded, a mobile connection on X and a gateway
+#             connection on Y managing the tunnel's SAs
+#   idle      module loaded, no connection (its ESP receive hook runs but
+#             finds no managed SA)
+#   unloaded  module not loaded (stock XFRM)
+# Each configuration runs two tests: TCP X->Y (bulk throughput, Mbit/s
+# received) and UDP X->Y with --udp-len byte payloads sent as fast as the
+# sender can (packets per second received by Y, and the loss).  A warm-up
+# run precedes the first rep (crypto modules, neighbour entries).
+#
+# Output: $OUT/dataplane.csv (one line per run), $OUT/summary.md (median
+# per configuration and the ratio to "unloaded", with min/max), raw iperf3
+# JSON in $OUT/raw/.  Numbers under QEMU/TCG are far below native ones and
+# noisy; compare the configurations of one run, which share the noise.
+# Exit status: 0, or 1 if a run failed, 2 usage, 4 skipped.
+
+# shellcheck source-path=SCRIPTDIR/..
+DP_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tests/selftests/lib/netns.sh
+. "$DP_REPO/tests/selftests/lib/netns.sh"
+# shellcheck source=tests/selftests/lib/mobility.sh
+. "$DP_REPO/tests/selftests/lib/mobility.sh"
+
+DP_W=''
+DP_PORT=5201
+DP_FAILED=0
+
+dp_log() { echo "# $*"; }
+dp_err() { echo "dataplane: $*" >&2; }
+
+# dp_config managed|idle|unloaded: bring the module into that state.
+dp_config() {
+	case $1 in
+	managed)
+		mob_load || return
+		mobctl -n "$NS_X" conn add name dp reqid 1 role mobile >/dev/null &&
+			mobctl -n "$NS_Y" conn add name dp reqid 1 role gateway >/dev/null
+		;;
+	idle)
+		mob_load || return
+		mobctl -n "$NS_X" conn del name dp 2>/dev/null
+		mobctl -n "$NS_Y" conn del name dp 2>/dev/null
+		[[ -z $(mobctl -n "$NS_Y" show dump 2>/dev/null) ]]
+		;;
+	unloaded)
+		mob_unload && [[ ! -d /sys/module/xfrm_mobility ]]
+		;;
+	esac
+}
+
+# dp_iperf NAME ARGS...: one client run from X into $DP_W/raw/NAME.json.
+dp_iperf() {
+	local name=$1
+	shift
+	ip netns exec "$NS_X" iperf3 -c "$Y_INNER4" -B "$X_INNER4" -p "$DP_PORT" -J "$@" \
+		>"$DP_W/raw/$name.json" 2>"$DP_W/raw/$name.err"
+}
+
+dp_analyze() {
+	python3 - "$DP_W" <<'PYEOF'
+import glob, json, os, statistics, sys
+
+W = sys.argv[1]
+rows = []
+for path in sorted(glob.glob(os.path.join(W, "raw", "r*.json"))):
+    name = os.path.basename(path)[:-5]          # r<rep>-<config>-<proto>
+    rep, config, proto = name.split("-")
+    try:
+        j = json.load(open(path))
+    except ValueError:
+        rows.append((int(rep[1:]), config, proto, None, None, None))
+        continue
+    end = j.get("end", {})
+    if "error" in j or not end:
+        rows.append((int(rep[1:]), config, proto, None, None, None))
+        continue
+    if proto == "tcp":
+        r = end["sum_received"]
+        rows.append((int(rep[1:]), config, proto, r["bits_per_second"] / 1e6,
+                     None, end.get("sum_sent", {}).get("retransmits")))
+    else:
+        s = end["sum"]
+        pkts, lost, secs = s["packets"], s["lost_packets"], s["seconds"]
+        rows.append((int(rep[1:]), config, proto, (pkts - lost) / secs,
+                     pkts / secs, s["lost_percent"]))
+rows.sort()
+with open(os.path.join(W, "dataplane.csv"), "w") as f:
+    f.write("rep,config,test,value,unit,sent_pps,loss_pct_or_tcp_retransmits\n")
+    for rep, config, proto, v, sent, extra in rows:
+        unit = "mbit_s" if proto == "tcp" else "pps_received"
+        f.write("%d,%s,%s,%s,%s,%s,%s\n" % (rep, config, proto,
+                "" if v is None else "%.1f" % v, unit,
+                "" if sent is None else "%.1f" % sent,
+                "" if extra is None else extra))
+
+P = dict(l.strip().split("=", 1) for l in open(os.path.join(W, "params")) if "=" in l)
+configs = ("managed", "idle", "unloaded")
+out = []
+out.append("Data plane through one ESP tunnel (%s), kernel %s, %s reps x %s s per run, interleaved"
+           % ("ESP-in-UDP" if P.get("encap") == "udp" else "plain ESP", P.get("kernel"),
+              P.get("reps"), P.get("time")))
+out.append("")
+out.append("| test | configuration | median | min | max | n | ratio to unloaded (median) |")
+out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for proto, label, unit in (("tcp", "TCP X->Y", "Mbit/s"),
+                           ("udp", "UDP X->Y %s B" % P.get("udp_len"), "pkt/s")):
+    base = [v for _, c, p, v, _, _ in rows if p == proto and c == "unloaded" and v is not None]
+    bmed = statistics.median(base) if base else None
+    for c in configs:
+        vals = [v for _, cc, p, v, _, _ in rows if p == proto and cc == c and v is not None]
+        if not vals:
+            out.append("| %s | %s | n/a | | | 0 | |" % (label, c))
+            continue
+        med = statistics.median(vals)
+        out.append("| %s | %s | %.1f %s | %.1f | %.1f | %d | %s |"
+                   % (label, c, med, unit, min(vals), max(vals), len(vals),
+                      "%.3f" % (med / bmed) if bmed else "n/a"))
+# Paired ratios: each rep's managed/idle value over the same rep's unloaded.
+out.append("")
+out.append("Per-rep ratios (same rep, so slow drift cancels): median [min, max]")
+for proto in ("tcp", "udp"):
+    by = {}
+    for rep, c, p, v, _, _ in rows:
+        if p == proto and v is not None:
+            by.setdefault(rep, {})[c] = v
+    for c in ("managed", "idle"):
+        r = [d[c] / d["unloaded"] for d in by.values() if c in d and d.get("unloaded")]
+        if r:
+            out.append("  %s %-8s / unloaded: %.3f [%.3f, %.3f] n=%d"
+                       % (proto, c, statistics.median(r), min(r), max(r), len(r)))
+udp_loss = [(c, x) for _, c, p, v, _, x in rows if p == "udp" and x is not None]
+if udp_loss:
+    out.append("")
+    out.append("UDP loss (median %%): " + ", ".join(
+        "%s %.1f" % (c, statistics.median([x for cc, x in udp_loss if cc == c]))
+        for c in configs if any(cc == c for cc, _ in udp_loss)))
+text = "\n".join(out)
+print(text)
+with open(os.path.join(W, "summary.md"), "w") as f:
+    f.write(text + "\n")
+print()
+print("CSV (dataplane.csv):")
+print(open(os.path.join(W, "dataplane.csv")).read(), end="")
+PYEOF
+}
+
+dp_cleanup() {
+	ns_cleanup
+}
+
+dp_main() {
+	local reps=5 time=5 encap=udp udp_len=64 out='' host=0 rep c
+	while (($#)); do
+		case $1 in
+		--reps) reps=$2; shift 2 ;;
+		--time) time=$2; shift 2 ;;
+		--encap) encap=$2; shift 2 ;;
+		--udp-len) udp_len=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		--host) host=1; shift ;;
+		-h | --help) sed -n '/^# Usage:/,/^# Setup:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
+		*) dp_err "unknown option $1"; return 2 ;;
+		esac
+	done
+	[[ $reps =~ ^[0-9]+$ && $time =~ ^[0-9]+$ && $udp_len =~ ^[0-9]+$ ]] ||
+		{ dp_err "numeric arguments expected"; return 2; }
+	[[ $encap == udp || $encap == none ]] || { dp_err "--encap udp or none"; return 2; }
+	if [[ -z ${XM_VM:-} ]] && ((!host)); then
+		dp_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/dataplane.sh); --host to run here"
+		return 2
+	fi
+	((EUID == 0)) || { dp_err "must run as root"; return 4; }
+	command -v iperf3 >/dev/null || { dp_err "iperf3 missing (scripts/deps.sh)"; return 4; }
+	[[ -x $MOBCTL ]] || { dp_err "no mobctl at $MOBCTL (make -C tools/mobctl)"; return 2; }
+	if [[ -z $out ]]; then
+		if [[ -n ${XM_OUT:-} ]]; then
+			out=$XM_OUT/dataplane
+		else
+			out=$(mktemp -d /tmp/dataplane.XXXXXX)
+		fi
+	fi
+	DP_W=$(mktemp -d /tmp/dataplane-work.XXXXXX) || return 1
+	mkdir -p "$DP_W/raw"
+	printf 'kernel=%s\nreps=%s\ntime=%s\nencap=%s\nudp_len=%s\ndate=%s\n' \
+		"$(uname -r)" "$reps" "$time" "$encap" "$udp_len" "$(date -u +%FT%TZ)" >"$DP_W/params"
+	trap dp_cleanup EXIT
+
+	mob_load
+	case $? in
+	0) ;;
+	*) dp_err "cannot load the module (XM_KO=${XM_KO:-unset})"; return 4 ;;
+	esac
+	ns_topo_mobility >"$DP_W/setup.log" 2>&1 || { dp_err "topology failed"; cat "$DP_W/setup.log" >&2; return 1; }
+	mob_tunnel "$encap" >>"$DP_W/setup.log" 2>&1 || { dp_err "tunnel failed"; cat "$DP_W/setup.log" >&2; return 1; }
+	busywait 10000 mob_ping_x2y || { dp_err "no traffic through the tunnel"; return 1; }
+	ip netns exec "$NS_Y" iperf3 -s -B "$Y_INNER4" -p "$DP_PORT" >"$DP_W/server.log" 2>&1 &
+	ns_cleanup_add "kill $!"
+	ns_sleep 1
+
+	dp_log "data plane on $(uname -r): $reps reps x 3 configurations x (TCP, UDP ${udp_len} B), ${time} s each, encap $encap"
+	dp_config managed || { dp_err "cannot set up the connections"; return 1; }
+	dp_iperf warmup-tcp -t 1 || dp_err "warm-up run failed"
+	dp_iperf warmup-udp -t 1 -u -b 0 -l "$udp_len" || true
+	for ((rep = 1; rep <= reps; rep++)); do
+		for c in managed idle unloaded; do
+			dp_config "$c" || { dp_err "cannot switch to $c"; DP_FAILED=$((DP_FAILED + 1)); continue; }
+			dp_iperf "r$rep-$c-tcp" -t "$time" || { dp_err "rep $rep $c tcp failed"; DP_FAILED=$((DP_FAILED + 1)); }
+			dp_iperf "r$rep-$c-udp" -t "$time" -u -b 0 -l "$udp_len" ||
+				{ dp_err "rep $rep $c udp failed"; DP_FAILED=$((DP_FAILED + 1)); }
+		done
+		dp_log "rep $rep/$reps done"
+	done
+	dp_analyze
+	mkdir -p "$out" && cp -r "$DP_W"/. "$out"/ && dp_log "results in $out"
+	((DP_FAILED == 0))
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -uo pipefail
+	dp_main "$@"
+	exit $?
+fi

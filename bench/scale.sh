@@ -1,0 +1,508 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Scale benchmark for xfrm_mobility: a gateway with N managed connections.
+# Runs INSIDE the test VM (more memory for large N):
+#
+#   make -s modules-all && make -C tools/mobctl && make -C tests/tools
+#   tests/vm/run-vm.sh --kernel KREL --ko build/KREL/xfrm_mobility.ko \
+#       --mem 6144 --out /tmp/scale --timeout 3600 -- \
+#       bench/scale.sh --sizes "1000 10000 100000"
+#
+# Usage: bench/scale.sh [--sizes "N..."] [--storm M] [--handovers H]
+#                       [--adopt bulk|incremental] [--chunk C] [--out DIR]
+#                       [--host]
+#
+#   --sizes "N..."   gateway sizes (managed connections on Y), each run on a
+#                    fresh module and topology; default "1000 10000"
+#   --storm M        connections of the mobile host that move at once;
+#                    default 1000 (at most N - 1)
+#   --handovers H    single handovers timed at each size; default 6 (even:
+#                    the mobile host ends where it started)
+#   --adopt MODE     bulk (default): every SA and policy first, then every
+#                    conn-add (a module adopting an existing gateway);
+#                    incremental: SAs, policies and conn-adds chunk by chunk
+#                    (connections arriving one after another, as from an
+#                    IKE daemon)
+#   --chunk C        connections per chunk with --adopt incremental;
+#                    default 1000
+#   --out DIR        where results go (default: $XM_OUT/scale, else a new
+#                    directory in /tmp)
+#   --host           allow running outside the test VM
+#
+# Setup per size: the selftest topology (tests/selftests/lib/netns.sh) and
+# ESP-in-UDP tunnel X <-> Y (mob_tunnel, reqid 1, connection "home" on both
+# sides), then, with tests/tools/xmscale (bulk netlink, one process):
+#   - on X: M more tunnels to Y (reqids 1000..., X inner 10.100.0.0 + i,
+#     Y inner 10.88.0.0/24) and M mobile connections;
+#   - on Y: the peers of those M tunnels, and N - M - 1 idle tunnels to
+#     distinct peers 198.18.0.1 + i (inner 10.128.0.0 + i, reqids
+#     1000000...), then N - 1 gateway conn-adds (adoption).
+# Each tunnel is an AES-GCM SA pair (replay window 32, ESP-in-UDP) and
+# out/in/fwd policies, as mob_sa_pair installs.  Connections keep the
+# module's defaults (keepalive 20 s, encap auto).
+#
+# Measured per size N:
+#   memory     /proc/meminfo and /proc/slabinfo before Y's SAs, after them
+#              and after Y's conn-adds: XFRM's share (SAs + policies) and
+#              the module's share (conn-adds) per connection, largest slab
+#              caches of each
+#   adoption   time of Y's conn-adds (xmscale conn-add, batches of 200),
+#              and of one conn-get dump of all N connections
+#   handover   H single handovers of "home" (X moves between the direct
+#              uplink and NAT B, then "mobctl handover"), from the module's
+#              events: X sa-moved -> X rrep-received (registration round
+#              trip) and Y rreq-received -> Y rrep-sent (the gateway's work:
+#              authentication done, SA move, reply)
+#   storm      X moves to NAT B and hands over its M connections at once
+#              (one xmscale process, batches of 200): RREQs leaving X
+#              (rreq-sent, first to last), RREQs processed by Y
+#              (rreq-received / sa-moved events over time), Y's time per
+#              request, the request rate Y sustains, retransmissions and
+#              registrations completed on X
+# Output: $OUT/scale.csv (one line per size), $OUT/summary.md (tables and
+# growth with N), raw data per size in $OUT/n<N>/.  Not pass/fail; exit
+# status 1 if a step failed, 2 usage, 4 skipped.
+
+# shellcheck source-path=SCRIPTDIR/..
+SC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tests/selftests/lib/netns.sh
+. "$SC_REPO/tests/selftests/lib/netns.sh"
+# shellcheck source=tests/selftests/lib/mobility.sh
+. "$SC_REPO/tests/selftests/lib/mobility.sh"
+
+XMSCALE=${XMSCALE:-$SC_REPO/build/tools/xmscale}
+SC_W=''
+SC_FAILED=0
+# Address and SPI plan of the bulk tunnels (see the header).
+SC_STORM_REQID=1000
+SC_STORM_XNET=10.100.0.0
+SC_BG_REQID=1000000
+SC_BG_PEER=198.18.0.1
+SC_BG_NET=10.128.0.0
+
+sc_log() { echo "# $(date -u +%T) $*"; }
+sc_err() { echo "scale: $*" >&2; }
+
+# sc_x NS OUTFILE ARGS...: xmscale in a namespace, key=value output kept.
+sc_x() {
+	local ns=$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$XMSCALE" "$@" >"$out" 2>"$out.err"
+	local rc=$?
+	((rc == 0)) || { sc_err "xmscale $1 failed (rc $rc): $(head -3 "$out.err")"; SC_FAILED=$((SC_FAILED + 1)); }
+	return "$rc"
+}
+
+sc_snap() {
+	cat /proc/meminfo >"$1/meminfo-$2.txt"
+	cat /proc/slabinfo >"$1/slabinfo-$2.txt" 2>/dev/null
+}
+
+# sc_watch NS FILE ARGS...: start an event watcher, wait until it listens.
+sc_watch() {
+	local ns=$1 f=$2
+	shift 2
+	ip netns exec "$ns" "$XMSCALE" watch --out "$f" "$@" >"$f.out" 2>&1 &
+	SC_WATCH_PID=$!
+	busywait 10000 grep -q '^ready' "$f.out"
+}
+
+# sc_wait_home_reg FILE N: X's events FILE holds N rrep-received for "home".
+sc_home_regs() {
+	local n=0 ty id rest
+	while read -r _ ty id rest; do
+		[[ $ty == rrep-received && $id == 1 ]] && n=$((n + 1))
+	done <"$1"
+	echo "$n"
+}
+sc_home_reg_done() { (($(sc_home_regs "$1") >= $2)); }
+
+# sc_sas NS OUT COUNT REQID LOCAL REMOTE RSTEP LNET LSTEP RNET RSTEP SPI_OUT SPI_IN
+sc_sas() {
+	sc_x "$1" "$2" sa --count "$3" --reqid "$4" --local "$5" --remote "$6" --remote-step "$7" \
+		--lnet "$8" --lnet-step "$9" --rnet "${10}" --rnet-step "${11}" \
+		--spi-out "${12}" --spi-in "${13}"
+}
+
+# sc_gw_bulk D COUNT MODE CHUNK: Y's idle tunnels and their conn-adds,
+# bulk (all SAs, then all conn-adds) or incremental (chunk by chunk).
+sc_gw_bulk() {
+	local d=$1 count=$2 mode=$3 chunk=$4 off n i=0
+	((count > 0)) || return 0
+	if [[ $mode == bulk ]]; then
+		sc_sas "$NS_Y" "$d/sa-bg.txt" "$count" "$SC_BG_REQID" "$Y_WAN4" "$SC_BG_PEER" 1 \
+			10.88.0.0/24 0 "$SC_BG_NET/32" 1 0x30000000 0x40000000 || return
+		sc_snap "$d" sa
+		sc_x "$NS_Y" "$d/conn-bg.txt" conn-add --count "$count" --reqid "$SC_BG_REQID" --role gateway
+		return
+	fi
+	# Incremental: the addresses and SPIs of chunk k continue those of
+	# chunk k-1 (xmscale adds i to each base).
+	for ((off = 0; off < count; off += chunk)); do
+		n=$((count - off < chunk ? count - off : chunk))
+		sc_sas "$NS_Y" "$d/sa-bg-$i.txt" "$n" $((SC_BG_REQID + off)) "$Y_WAN4" \
+			"$(sc_addr_add "$SC_BG_PEER" "$off")" 1 10.88.0.0/24 0 \
+			"$(sc_addr_add "$SC_BG_NET" "$off")/32" 1 $((0x30000000 + off)) $((0x40000000 + off)) || return
+		sc_x "$NS_Y" "$d/conn-bg-$i.txt" conn-add --count "$n" --reqid $((SC_BG_REQID + off)) \
+			--role gateway || return
+		i=$((i + 1))
+	done
+	sc_snap "$d" sa
+}
+
+# sc_addr_add A K: IPv4 address A plus K.
+sc_addr_add() {
+	local a b c d v
+	IFS=. read -r a b c d <<<"$1"
+	v=$(((a << 24 | b << 16 | c << 8 | d) + $2))
+	echo "$((v >> 24 & 255)).$((v >> 16 & 255)).$((v >> 8 & 255)).$((v & 255))"
+}
+
+# sc_size N STORM HANDOVERS MODE CHUNK: one gateway size.
+sc_size() {
+	local n=$1 storm=$2 hos=$3 mode=$4 chunk=$5 d=$SC_W/n$1 bg h
+	mkdir -p "$d"
+	((storm <= n - 1)) || storm=$((n - 1))
+	bg=$((n - 1 - storm))
+	printf 'n=%s\nstorm=%s\nbackground=%s\nhandovers=%s\nadopt=%s\nchunk=%s\n' \
+		"$n" "$storm" "$bg" "$hos" "$mode" "$chunk" >"$d/params"
+	sc_log "size $n: $storm storm + $bg idle + 1 connections on the gateway ($mode adoption)"
+
+	# A fresh module: no state left from the previous size.
+	if ! mob_unload || ! mob_load; then
+		sc_err "cannot reload the module"
+		return 1
+	fi
+	ns_topo_mobility >"$d/setup.log" 2>&1 || { sc_err "topology failed"; return 1; }
+	if ! mob_tunnel udp >>"$d/setup.log" 2>&1 ||
+		! mobctl -n "$NS_X" conn add name home reqid 1 role mobile >/dev/null ||
+		! mobctl -n "$NS_Y" conn add name home reqid 1 role gateway >/dev/null; then
+		sc_err "tunnel setup failed"
+		return 1
+	fi
+	ip -n "$NS_Y" route add "$SC_STORM_XNET/16" dev y-wan || return
+	busywait 10000 mob_ping_x2y || { sc_err "no traffic through the tunnel"; return 1; }
+	ns_ping "$NS_X" "$RB_IN4"
+
+	# X's side first, so that the memory deltas below are Y's alone.
+	sc_sas "$NS_X" "$d/sa-storm-x.txt" "$storm" "$SC_STORM_REQID" "$X_A4" "$Y_WAN4" 0 \
+		"$SC_STORM_XNET/32" 1 10.88.0.0/24 0 0x10000000 0x20000000 || return
+	sc_x "$NS_X" "$d/conn-storm-x.txt" conn-add --count "$storm" --reqid "$SC_STORM_REQID" \
+		--role mobile || return
+
+	sc_snap "$d" base
+	sc_sas "$NS_Y" "$d/sa-storm-y.txt" "$storm" "$SC_STORM_REQID" "$Y_WAN4" "$X_A4" 0 \
+		10.88.0.0/24 0 "$SC_STORM_XNET/32" 1 0x20000000 0x10000000 || return
+	sc_x "$NS_Y" "$d/conn-storm-y.txt" conn-add --count "$storm" --reqid "$SC_STORM_REQID" \
+		--role gateway || return
+	sc_gw_bulk "$d" "$bg" "$mode" "$chunk" || return
+	[[ -f $d/slabinfo-sa.txt ]] || sc_snap "$d" sa
+	sc_snap "$d" conn
+	sc_x "$NS_Y" "$d/dump-y.txt" dump
+
+	# Single handovers of "home".
+	sc_watch "$NS_X" "$d/events-x.txt" || return
+	local wx=$SC_WATCH_PID
+	sc_watch "$NS_Y" "$d/events-y.txt" || return
+	local wy=$SC_WATCH_PID
+	for ((h = 1; h <= hos; h++)); do
+		if ((h % 2)); then ns_move_x nat_b; else ns_move_x direct; fi
+		mobctl -n "$NS_X" handover name home >/dev/null ||
+			{ sc_err "handover $h failed"; SC_FAILED=$((SC_FAILED + 1)); continue; }
+		busywait 30000 sc_home_reg_done "$d/events-x.txt" "$h" ||
+			{ sc_err "handover $h did not register"; SC_FAILED=$((SC_FAILED + 1)); }
+		ns_sleep 0.5
+	done
+	kill "$wx" "$wy" 2>/dev/null
+	wait "$wx" "$wy" 2>/dev/null
+
+	# The storm: X moves (its storm connections are on the direct uplink),
+	# then hands all of them over in one go.
+	if ((storm > 0)); then
+		[[ $X_MODE == direct ]] || ns_move_x direct
+		sc_watch "$NS_Y" "$d/storm-y.txt" --timeout 900 --until "sa-moved:$storm" || return
+		wy=$SC_WATCH_PID
+		sc_watch "$NS_X" "$d/storm-x.txt" --timeout 900 --until "rrep-received:$storm" || return
+		wx=$SC_WATCH_PID
+		ns_move_x nat_b
+		sc_log "storm: $storm handovers"
+		sc_x "$NS_X" "$d/storm-handover.txt" handover --count "$storm" --reqid "$SC_STORM_REQID"
+		wait "$wy" "$wx"
+		sc_x "$NS_X" "$d/dump-x-after.txt" dump
+		sc_x "$NS_Y" "$d/dump-y-after.txt" dump
+	fi
+	sc_log "size $n done"
+	ns_cleanup
+}
+
+sc_analyze() {
+	python3 - "$SC_W" <<'PYEOF'
+import glob, os, re, statistics, sys
+
+W = sys.argv[1]
+
+def kv(path):
+    d = {}
+    try:
+        for l in open(path):
+            if "=" in l:
+                k, v = l.strip().split("=", 1)
+                d[k] = v
+    except OSError:
+        pass
+    return d
+
+def meminfo(path):
+    d = {}
+    for l in open(path):
+        k, v = l.split(":", 1)
+        d[k] = int(v.split()[0])
+    return d
+
+def slab(path):
+    d = {}
+    try:
+        for l in open(path):
+            if l.startswith(("slabinfo", "#")):
+                continue
+            f = l.split()
+            d[f[0]] = int(f[1]) * int(f[3])       # active_objs * objsize
+    except OSError:
+        pass
+    return d
+
+def events(path):
+    ev = []
+    try:
+        for l in open(path):
+            t, ty, cid, seq = l.split()
+            ev.append((int(t), ty, int(cid), int(seq)))
+    except OSError:
+        pass
+    return ev
+
+def med(v):
+    return statistics.median(v) if v else None
+
+def f(v, fmt="%.1f"):
+    return "" if v is None else fmt % v
+
+rows = []
+detail = []
+for d in sorted(glob.glob(os.path.join(W, "n*")), key=lambda p: int(os.path.basename(p)[1:])):
+    P = kv(os.path.join(d, "params"))
+    n = int(P["n"])
+    storm = int(P["storm"])
+    r = {"n": n, "storm": storm, "adopt": P.get("adopt")}
+    # Memory: XFRM's share (base -> sa), the module's (sa -> conn).
+    try:
+        m0, m1, m2 = (meminfo(os.path.join(d, "meminfo-%s.txt" % s)) for s in ("base", "sa", "conn"))
+        s0, s1, s2 = (slab(os.path.join(d, "slabinfo-%s.txt" % s)) for s in ("base", "sa", "conn"))
+    except OSError:
+        m0 = None
+    gw = n - 1                   # connections added to Y by bulk requests
+    if m0:
+        r["xfrm_slab_b"] = (m1["Slab"] - m0["Slab"]) * 1024 / gw
+        r["xfrm_avail_b"] = (m0["MemAvailable"] - m1["MemAvailable"]) * 1024 / gw
+        r["mod_slab_b"] = (m2["Slab"] - m1["Slab"]) * 1024 / gw
+        r["mod_avail_b"] = (m1["MemAvailable"] - m2["MemAvailable"]) * 1024 / gw
+        for name, a, b in (("xfrm", s0, s1), ("module", s1, s2)):
+            delta = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in set(a) | set(b)), reverse=True)
+            detail.append("n=%d %s share, largest slab deltas per connection: %s" % (
+                n, name, ", ".join("%s %.0f B" % (k, v / gw) for v, k in delta[:6] if v > 0)))
+    # Adoption and dump.
+    t = 0.0
+    ok = True
+    for p in glob.glob(os.path.join(d, "conn-storm-y.txt")) + glob.glob(os.path.join(d, "conn-bg*.txt")):
+        e = kv(p).get("elapsed_s")
+        if e is None:
+            ok = False
+        else:
+            t += float(e)
+    r["adopt_s"] = t if ok else None
+    r["adopt_ms_per_conn"] = t * 1000 / gw if ok and gw else None
+    sat = 0.0
+    for p in glob.glob(os.path.join(d, "sa-storm-y.txt")) + glob.glob(os.path.join(d, "sa-bg*.txt")):
+        sat += float(kv(p).get("elapsed_s", "nan"))
+    r["sa_install_s"] = sat
+    if P.get("adopt") == "incremental":
+        r["adopt_s_note"] = "incremental"
+    dy = kv(os.path.join(d, "dump-y.txt"))
+    r["dump_s"] = float(dy["elapsed_s"]) if "elapsed_s" in dy else None
+    r["dump_conns"] = int(dy.get("conns", 0))
+    # Single handovers of "home" (conn id 1 on both sides), by seq.
+    ex, ey = events(os.path.join(d, "events-x.txt")), events(os.path.join(d, "events-y.txt"))
+    def first(ev, ty, cid, seq):
+        for t_, ty_, c_, s_ in ev:
+            if ty_ == ty and c_ == cid and s_ == seq:
+                return t_
+        return None
+    reg, gwt = [], []
+    for t_, ty_, c_, s_ in ex:
+        if ty_ == "sa-moved" and c_ == 1 and s_:
+            done = first(ex, "rrep-received", 1, s_)
+            if done:
+                reg.append((done - t_) / 1e6)
+    for t_, ty_, c_, s_ in ey:
+        if ty_ == "rreq-received" and c_ == 1:
+            sent = first(ey, "rrep-sent", 1, s_)
+            if sent:
+                gwt.append((sent - t_) / 1e6)
+    r["ho_reg_ms"] = med(reg)
+    r["ho_gw_ms"] = med(gwt)
+    r["ho_n"] = len(reg)
+    # Storm.
+    sx, sy = events(os.path.join(d, "storm-x.txt")), events(os.path.join(d, "storm-y.txt"))
+    if storm and sy:
+        rs = [t_ for t_, ty_, _, _ in sx if ty_ == "rreq-sent"]
+        rx = [t_ for t_, ty_, _, _ in sy if ty_ == "rreq-received"]
+        mv = {}
+        for t_, ty_, c_, _ in sy:
+            if ty_ == "sa-moved":
+                mv.setdefault(c_, t_)
+        t0 = min(rs) if rs else min(rx)
+        r["storm_tx_s"] = (max(rs) - min(rs)) / 1e9 if rs else None
+        r["storm_moved"] = len(mv)
+        r["storm_rreq_rx"] = len(rx)
+        if mv and rx:
+            span = (max(mv.values()) - min(rx)) / 1e9
+            r["storm_gw_s"] = span
+            r["storm_rate"] = len(mv) / span if span > 0 else None
+            r["storm_total_s"] = (max(mv.values()) - t0) / 1e9
+        # The gateway's time per request: rreq-received -> rrep-sent.
+        per = {}
+        for t_, ty_, c_, s_ in sy:
+            if ty_ == "rreq-received":
+                per.setdefault((c_, s_), [t_, None])
+            elif ty_ == "rrep-sent" and (c_, s_) in per and per[(c_, s_)][1] is None:
+                per[(c_, s_)][1] = t_
+        pt = [(b - a) / 1e6 for a, b in per.values() if b]
+        r["storm_gw_ms_per_req"] = med(pt)
+        # Requests per second over time, 1 s bins from the first one.
+        if rx:
+            bins = {}
+            for t_ in rx:
+                k = int((t_ - min(rx)) / 1e9)
+                bins[k] = bins.get(k, 0) + 1
+            detail.append("n=%d storm: RREQs processed by Y per second from the first: %s" % (
+                n, " ".join(str(bins.get(k, 0)) for k in range(max(bins) + 1))))
+        ax = kv(os.path.join(d, "dump-x-after.txt"))
+        ay = kv(os.path.join(d, "dump-y-after.txt"))
+        r["storm_registered"] = ax.get("rrep_rx")
+        r["storm_retx"] = ax.get("retransmits")
+        r["storm_no_tuple"] = ay.get("drop_no_tuple")
+    rows.append(r)
+
+cols = ["n", "storm", "adopt", "xfrm_slab_b", "xfrm_avail_b", "mod_slab_b", "mod_avail_b",
+        "sa_install_s", "adopt_s", "adopt_ms_per_conn", "dump_s", "ho_n", "ho_reg_ms", "ho_gw_ms",
+        "storm_tx_s", "storm_rreq_rx", "storm_moved", "storm_gw_s", "storm_total_s", "storm_rate",
+        "storm_gw_ms_per_req", "storm_registered", "storm_retx", "storm_no_tuple"]
+with open(os.path.join(W, "scale.csv"), "w") as fh:
+    fh.write(",".join(cols) + "\n")
+    for r in rows:
+        fh.write(",".join("" if r.get(c) is None else (("%.3f" % r[c]) if isinstance(r[c], float) else str(r[c]))
+                          for c in cols) + "\n")
+
+P = kv(os.path.join(W, "params"))
+o = []
+o.append("Scale, kernel %s, %s, adoption %s" % (P.get("kernel"), P.get("date"), P.get("adopt")))
+o.append("")
+o.append("| gateway connections N | XFRM slab / conn | module slab / conn | module MemAvailable / conn | SA+policy install | adopt (conn-add N) | per conn-add | conn-get dump of N |")
+o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for r in rows:
+    o.append("| %d | %s B | %s B | %s B | %s s | %s s | %s ms | %s s |" % (
+        r["n"], f(r.get("xfrm_slab_b"), "%.0f"), f(r.get("mod_slab_b"), "%.0f"),
+        f(r.get("mod_avail_b"), "%.0f"), f(r.get("sa_install_s"), "%.1f"), f(r.get("adopt_s"), "%.2f"),
+        f(r.get("adopt_ms_per_conn"), "%.2f"), f(r.get("dump_s"), "%.2f")))
+o.append("")
+o.append("| N | handovers | registration (X sa-moved -> rrep-received), median | gateway work per RREQ, median | storm size | RREQs leaving X | Y: first RREQ -> last SA moved | RREQs/s at Y | Y per RREQ in storm, median | registered on X | retransmits | no-tuple drops |")
+o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for r in rows:
+    o.append("| %d | %d | %s ms | %s ms | %d | %s s | %s s | %s | %s ms | %s | %s | %s |" % (
+        r["n"], r.get("ho_n", 0), f(r.get("ho_reg_ms")), f(r.get("ho_gw_ms"), "%.2f"), r["storm"],
+        f(r.get("storm_tx_s"), "%.2f"), f(r.get("storm_gw_s"), "%.2f"), f(r.get("storm_rate"), "%.0f"),
+        f(r.get("storm_gw_ms_per_req"), "%.2f"), r.get("storm_registered", ""), r.get("storm_retx", ""),
+        r.get("storm_no_tuple", "")))
+if len(rows) > 1:
+    b = rows[0]
+    o.append("")
+    o.append("Growth relative to N = %d (x N grows by %s):" % (b["n"], ", ".join("%.0f" % (r["n"] / b["n"]) for r in rows[1:])))
+    for key, label in (("adopt_ms_per_conn", "time per conn-add"), ("dump_s", "conn-get dump"),
+                       ("ho_gw_ms", "gateway work per handover"), ("ho_reg_ms", "registration round trip"),
+                       ("storm_gw_ms_per_req", "gateway work per RREQ in the storm"),
+                       ("mod_slab_b", "module memory per connection")):
+        if b.get(key):
+            o.append("  %-38s %s" % (label, ", ".join(
+                "x%.2f" % (r[key] / b[key]) if r.get(key) else "n/a" for r in rows[1:])))
+o.append("")
+o.extend(detail)
+text = "\n".join(o)
+print(text)
+with open(os.path.join(W, "summary.md"), "w") as fh:
+    fh.write(text + "\n")
+print()
+print("CSV (scale.csv):")
+print(open(os.path.join(W, "scale.csv")).read(), end="")
+PYEOF
+}
+
+sc_main() {
+	local sizes="1000 10000" storm=1000 hos=6 mode=bulk chunk=1000 out='' host=0 n
+	while (($#)); do
+		case $1 in
+		--sizes) sizes=$2; shift 2 ;;
+		--storm) storm=$2; shift 2 ;;
+		--handovers) hos=$2; shift 2 ;;
+		--adopt) mode=$2; shift 2 ;;
+		--chunk) chunk=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		--host) host=1; shift ;;
+		-h | --help) sed -n '/^# Usage:/,/^# Setup per size:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
+		*) sc_err "unknown option $1"; return 2 ;;
+		esac
+	done
+	for n in $sizes; do
+		if [[ ! $n =~ ^[0-9]+$ ]] || ((n < 2)); then
+			sc_err "sizes: numbers >= 2"
+			return 2
+		fi
+	done
+	if [[ ! $storm =~ ^[0-9]+$ || ! $hos =~ ^[0-9]+$ || ! $chunk =~ ^[0-9]+$ ]] || ((chunk == 0)); then
+		sc_err "numeric arguments expected"
+		return 2
+	fi
+	[[ $mode == bulk || $mode == incremental ]] || { sc_err "--adopt bulk or incremental"; return 2; }
+	if [[ -z ${XM_VM:-} ]] && ((!host)); then
+		sc_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/scale.sh); --host to run here"
+		return 2
+	fi
+	((EUID == 0)) || { sc_err "must run as root"; return 4; }
+	[[ -x $XMSCALE ]] || { sc_err "no xmscale at $XMSCALE (make -C tests/tools)"; return 2; }
+	[[ -x $MOBCTL ]] || { sc_err "no mobctl at $MOBCTL (make -C tools/mobctl)"; return 2; }
+	mob_load || { sc_err "cannot load the module (XM_KO=${XM_KO:-unset})"; return 4; }
+	if [[ -z $out ]]; then
+		if [[ -n ${XM_OUT:-} ]]; then
+			out=$XM_OUT/scale
+		else
+			out=$(mktemp -d /tmp/scale.XXXXXX)
+		fi
+	fi
+	SC_W=$(mktemp -d /tmp/scale-work.XXXXXX) || return 1
+	printf 'kernel=%s\ndate=%s\nsizes=%s\nstorm=%s\nadopt=%s\nmem_total_kb=%s\n' "$(uname -r)" \
+		"$(date -u +%FT%TZ)" "$sizes" "$storm" "$mode" \
+		"$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" >"$SC_W/params"
+	trap ns_cleanup EXIT
+	for n in $sizes; do
+		sc_size "$n" "$storm" "$hos" "$mode" "$chunk" || { sc_err "size $n failed"; SC_FAILED=$((SC_FAILED + 1)); ns_cleanup; }
+	done
+	sc_analyze
+	mkdir -p "$out" && cp -r "$SC_W"/. "$out"/ && sc_log "results in $out"
+	((SC_FAILED == 0))
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -uo pipefail
+	sc_main "$@"
+	exit $?
+fi
