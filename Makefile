@@ -11,6 +11,10 @@
 #   make bench [FULL=1]  handover latency of the module, strongSwan, WireGuard
 #                        and stock XFRM in a VM (bench/run.sh); bench-doc
 #                        regenerates Documentation/benchmarks.rst
+#   make bench-dataplane module managing / idle / not loaded: iperf3 through
+#   make bench-scale     one tunnel; gateway with 1k-100k connections: memory,
+#                        adoption, handover, RREQ storm (VM, BENCH_KREL,
+#                        BENCH_ARGS; Documentation/benchmarks-scale.rst)
 #   make deps            install build/test dependencies (Debian)
 #   make regen           regenerate netlink code from the YAML spec
 #   make install         install the module (for KDIR's kernel) and mobctl
@@ -23,7 +27,8 @@ MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
 	$(wildcard include/uapi/linux/*.h)
 
 .PHONY: all module mobctl modules-all module-for unit fuzz regen regen-check \
-	deps check demo bench bench-doc style install clean
+	deps check demo bench bench-doc bench-dataplane bench-scale style install \
+	clean
 
 all: module mobctl
 
@@ -77,6 +82,19 @@ bench:
 
 bench-doc:
 	bench/run.sh --doc-only
+
+BENCH_KREL ?= $(shell scripts/kernels.sh 2>/dev/null | awk '$$1 == "6.12" { print $$2 }')
+
+bench-dataplane bench-scale: deps
+	@test -n "$(BENCH_KREL)" || { echo "no test kernel (scripts/kernels.sh)" >&2; exit 1; }
+	$(MAKE) --no-print-directory module-for KREL=$(BENCH_KREL) \
+		KDIR=$$(scripts/kernels.sh | awk '$$2 == "$(BENCH_KREL)" { print $$3 }')
+	$(MAKE) -s -C tools/mobctl
+	$(MAKE) -s -C tests/tools
+	tests/vm/run-vm.sh --kernel $(BENCH_KREL) --ko build/$(BENCH_KREL)/xfrm_mobility.ko \
+		--mem $(if $(filter bench-scale,$@),6144,1024) --timeout 10800 \
+		--out bench/results/$$(date -u +%Y%m%dT%H%M%SZ)-$(BENCH_KREL)-$(@:bench-%=%) \
+		-- bench/$(@:bench-%=%).sh $(BENCH_ARGS)
 
 style:
 	scripts/style.sh
