@@ -15,7 +15,7 @@
 #                          [--settle S] [--interval-us US] [--out DIR]
 #                          [--host]
 #
-#   --quick          2 cycles per netem setting (default)
+#   --quick          1 cycle per netem setting (default)
 #   --full           10 cycles per netem setting
 #   --cycles N       cycles per netem setting; a cycle is 5 moves, one per
 #                    scenario and two of NAT->other NAT (below)
@@ -122,7 +122,7 @@ hb_pinger_start() {
 		re='^\[([0-9]+)\.([0-9]{6})\] [0-9]+ bytes from'
 		while IFS= read -r line; do
 			[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}${BASH_REMATCH[2]}" >"$HB_SW/lastreply"
-		done < <(exec ip netns exec "$NS_X" ping -D -n -i 0.1 -W 1 -I "$X_INNER4" "$Y_INNER4" 2>&1)
+		done < <(exec ip netns exec "$NS_X" stdbuf -oL ping -D -n -i 0.1 -W 1 -I "$X_INNER4" "$Y_INNER4" 2>&1)
 	) &
 	HB_PIDS+=($!)
 }
@@ -274,7 +274,6 @@ hb_cycle() {
 hb_system_stop() {
 	local p
 	ob_probers_stop
-	hb_ss_stop
 	for p in "${HB_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -344,7 +343,7 @@ hb_main() {
 		*) hb_err "unknown option $1"; return 2 ;;
 		esac
 	done
-	[[ -n $HB_CYCLES ]] || { [[ $mode == full ]] && HB_CYCLES=10 || HB_CYCLES=2; }
+	[[ -n $HB_CYCLES ]] || { [[ $mode == full ]] && HB_CYCLES=10 || HB_CYCLES=1; }
 	[[ -n $HB_SETTLE ]] || { [[ $mode == full ]] && HB_SETTLE=2 || HB_SETTLE=1; }
 	IFS=, read -r -a HB_SYSTEMS <<<"$systems"
 	IFS=, read -r -a HB_RTTS <<<"$rtts"

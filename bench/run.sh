@@ -11,7 +11,7 @@
 #                     [-- HANDOVER-OPTIONS...]
 #        bench/run.sh --doc-only
 #
-#   --full        10 cycles per netem setting instead of 2 (make bench FULL=1)
+#   --full        10 cycles per netem setting instead of 1 (make bench FULL=1)
 #   --kernel KREL test kernel (default: the 6.12 one of scripts/kernels.sh)
 #   --timeout S   VM timeout (default 1500 s quick, 7200 s full)
 #   --doc         also regenerate Documentation/benchmarks.rst
