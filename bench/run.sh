@@ -50,11 +50,13 @@ kline=$("$repo/scripts/kernels.sh" | awk -v k="$krel" '(k == "" && $1 == "6.12")
 [[ -n $kline ]] || { echo "bench: kernel ${krel:-6.12} not found (scripts/kernels.sh)" >&2; exit 2; }
 read -r _ krel kdir _ <<<"$kline"
 
-# The module in a private copy: "make modules-all" elsewhere deletes and
-# rebuilds build/<krel> at any time.
+# The module in a private copy of the committed sources (HEAD): "make
+# modules-all" elsewhere deletes and rebuilds build/<krel> at any time, and
+# the benchmark should measure a commit.
 work=$(mktemp -d /tmp/xm-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-(cd "$repo" && cp -r --parents Kbuild src include "$work/")
+git -C "$repo" archive HEAD Kbuild src include | tar -x -C "$work"
+echo "commit=$(git -C "$repo" rev-parse --short HEAD)" >"$work/commit"
 echo "bench: building xfrm_mobility.ko for $krel"
 make -s -C "$kdir" M="$work" modules >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 make -s -C "$repo/tools/mobctl"
@@ -71,6 +73,8 @@ if [[ ! -r $out/vm/handover/summary.csv ]]; then
 	exit 1
 fi
 mv "$out/vm/handover"/* "$out/"
+cat "$work/commit" >>"$out/run.txt"
+python3 "$here/lib/analyze.py" "$out" >/dev/null
 mkdir -p "$results/latest"
 cp "$out"/{summary.md,summary.csv,run.txt} "$results/latest/"
 [[ -r $out/chart.png ]] && cp "$out/chart.png" "$results/latest/"

@@ -440,8 +440,9 @@ def md_table(hdr, rows):
 
 
 def machine_line(run):
-    return "%s, %s vCPU%s" % (run.get("cpu", "?"), run.get("ncpu", "?"),
-                             ", QEMU TCG (no KVM)" if run.get("vm") else "")
+    return "%s, %s vCPU%s%s" % (run.get("cpu", "?"), run.get("ncpu", "?"),
+                               ", QEMU TCG (no KVM)" if run.get("vm") else "",
+                               ", module at commit %s" % run["commit"] if run.get("commit") else "")
 
 
 def write_md(w, run, summ, skipped, rows):
