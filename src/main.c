@@ -9,6 +9,7 @@
 #include <net/netns/generic.h>
 
 #include "conn.h"
+#include "km.h"
 #include "netlink.h"
 #include "reg.h"
 #include "rx.h"
@@ -37,6 +38,7 @@ static int __net_init xm_net_init(struct net *net)
 	mutex_init(&xn->lock);
 	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
 	hash_init(xn->by_spi);
+	xm_km_net_init(xn);
 	return 0;
 }
 
@@ -44,6 +46,7 @@ static void __net_exit xm_net_exit(struct net *net)
 {
 	struct xm_net *xn = xm_net(net);
 
+	xm_km_net_exit(xn);
 	xm_conn_remove_all(xn);
 	mutex_lock(&xn->lock);
 	xm_encap_sock_put(xn);
@@ -71,9 +74,12 @@ static int __init xm_init(void)
 	if (err)
 		goto err_reg;
 
+	/* SA changes by others (rekeys) reach every namespace from now on. */
+	xm_km_init();
+
 	err = xm_rx_init();
 	if (err)
-		goto err_pernet;
+		goto err_km;
 
 	err = xm_netlink_init();
 	if (err)
@@ -84,7 +90,8 @@ static int __init xm_init(void)
 
 err_rx:
 	xm_rx_uninit();
-err_pernet:
+err_km:
+	xm_km_uninit();
 	xm_reg_stop();
 	unregister_pernet_subsys(&xm_net_ops);
 err_reg:
@@ -98,6 +105,8 @@ static void __exit xm_exit(void)
 	xm_netlink_uninit();
 	/* No hook runs once this returns; queued messages remain. */
 	xm_rx_uninit();
+	/* No SA notification arrives once this returns. */
+	xm_km_uninit();
 	/* Handle queued messages; retransmission timers stop rearming. */
 	xm_reg_stop();
 	/* Cancels the timers and frees every connection of every netns. */

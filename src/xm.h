@@ -188,6 +188,11 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  *	an ESP-in-UDP SA, see xm_tx_msg(); set under @lock before
  *	@plain_ops is registered, cleared after it is unregistered
  * @plain_ops: netfilter hook removing their UDP header
+ * @km_work: re-resolves connections after SA changes made by others
+ * @km_lock: protects @km_pending and @km_npending (taken in atomic context)
+ * @km_pending: reqids whose SAs changed since @km_work last ran
+ * @km_npending: entries in @km_pending; more than its size means all
+ * @km_dying: set at namespace exit, stops @km_work from being queued
  */
 struct xm_net {
 	struct net *net;
@@ -199,6 +204,11 @@ struct xm_net {
 	struct socket *encap_sock;
 	struct socket *plain_sock;
 	struct nf_hook_ops plain_ops;
+	struct work_struct km_work;
+	spinlock_t km_lock;	/* see @km_lock above */
+	u32 km_pending[8];
+	unsigned int km_npending;
+	bool km_dying;
 };
 
 struct xm_net *xm_net(const struct net *net);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Following SA changes made by others (an IKE daemon's rekeys, updates,
+ * deletes): an XFRM key manager that only listens.
+ *
+ * A CHILD_SA rekey installs new SAs with the same reqid, moves traffic to
+ * them and deletes the old ones; an IKE daemon's endpoint update replaces
+ * SAs (delete + add, same SPI).  Connections name their SAs by reqid, so
+ * the module must look again whenever an SA of a reqid it manages appears
+ * or goes: the receive hooks find connections by inbound SPI, and a
+ * registration arriving on a new SPI would otherwise go unnoticed until
+ * something else re-resolved the connection.
+ *
+ * The key manager's notify callback runs in atomic context (under the
+ * state's lock for expiries) and only records the reqid and queues a work
+ * item; the work item re-resolves the affected connections under
+ * &xm_net.lock.
+ */
+
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <net/xfrm.h>
+
+#include "xm.h"
+#include "km.h"
+#include "rx.h"
+#include "sa.h"
+
+static void xm_km_work(struct work_struct *work)
+{
+	struct xm_net *xn = container_of(work, struct xm_net, km_work);
+	u32 pending[ARRAY_SIZE(xn->km_pending)];
+	unsigned int n, i;
+	struct xm_conn *conn;
+	unsigned long id;
+
+	spin_lock_bh(&xn->km_lock);
+	n = xn->km_npending;
+	memcpy(pending, xn->km_pending, sizeof(pending));
+	xn->km_npending = 0;
+	spin_unlock_bh(&xn->km_lock);
+
+	mutex_lock(&xn->lock);
+	xa_for_each(&xn->conns, id, conn) {
+		bool match = n > ARRAY_SIZE(pending);
+
+		for (i = 0; !match && i < n; i++)
+			match = pending[i] == conn->reqid;
+		/* The newest valid SAs of the reqid; keep the old ones if
+		 * none is complete (a daemon's update in progress).
+		 */
+		if (match && !xm_sa_resolve(conn, NULL))
+			xm_rx_index(conn);
+	}
+	mutex_unlock(&xn->lock);
+}
+
+/* Record @reqid (0: every connection) and kick the work item. */
+static void xm_km_kick(struct xm_net *xn, u32 reqid)
+{
+	unsigned int i;
+
+	if (READ_ONCE(xn->km_dying) || !READ_ONCE(xn->n_conns))
+		return;
+	spin_lock_bh(&xn->km_lock);
+	for (i = 0; i < xn->km_npending && i < ARRAY_SIZE(xn->km_pending); i++)
+		if (xn->km_pending[i] == reqid)
+			break;
+	if (i == xn->km_npending) {
+		if (reqid && i < ARRAY_SIZE(xn->km_pending))
+			xn->km_pending[i] = reqid;
+		else
+			i = ARRAY_SIZE(xn->km_pending);	/* all */
+		xn->km_npending = i + 1;
+	}
+	spin_unlock_bh(&xn->km_lock);
+	queue_work(system_wq, &xn->km_work);
+}
+
+/*
+ * Context: atomic; process context under xfrm_cfg_mutex for netlink
+ * changes, softirq with x->lock held for expiries.
+ */
+static int xm_km_notify(struct xfrm_state *x, const struct km_event *c)
+{
+	switch (c->event) {
+	case XFRM_MSG_NEWSA:
+	case XFRM_MSG_UPDSA:
+	case XFRM_MSG_DELSA:
+		break;
+	case XFRM_MSG_EXPIRE:
+		if (!c->data.hard)
+			return 0;
+		break;
+	case XFRM_MSG_FLUSHSA:
+		/* x is NULL, c->net is set */
+		xm_km_kick(xm_net(c->net), 0);
+		return 0;
+	default:
+		return 0;
+	}
+	if (x->id.proto == IPPROTO_ESP && x->props.mode == XFRM_MODE_TUNNEL &&
+	    x->props.reqid)
+		xm_km_kick(xm_net(xs_net(x)), x->props.reqid);
+	return 0;
+}
+
+/* Mandatory callbacks (called without NULL checks); we never answer. */
+static int xm_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
+			 struct xfrm_policy *xp)
+{
+	return -EINVAL;
+}
+
+static struct xfrm_policy *xm_km_compile_policy(struct sock *sk, int opt,
+						u8 *data, int len, int *dir)
+{
+	*dir = -EOPNOTSUPP;
+	return NULL;
+}
+
+static struct xfrm_mgr xm_km = {
+	.notify = xm_km_notify,
+	.acquire = xm_km_acquire,
+	.compile_policy = xm_km_compile_policy,
+};
+
+/**
+ * xm_km_net_init() - prepare a namespace's SA change tracking
+ * @xn: namespace state
+ */
+void xm_km_net_init(struct xm_net *xn)
+{
+	spin_lock_init(&xn->km_lock);
+	INIT_WORK(&xn->km_work, xm_km_work);
+}
+
+/**
+ * xm_km_net_exit() - stop a namespace's SA change tracking
+ * @xn: namespace state
+ *
+ * Notifications may still arrive while the namespace's SAs are flushed
+ * after this; they see @xn->km_dying and queue nothing.  The memory of
+ * @xn lives until the namespace is freed.
+ */
+void xm_km_net_exit(struct xm_net *xn)
+{
+	WRITE_ONCE(xn->km_dying, true);
+	cancel_work_sync(&xn->km_work);
+}
+
+void xm_km_init(void)
+{
+	xfrm_register_km(&xm_km);
+}
+
+/* Returns after an RCU grace period: no notify runs any more. */
+void xm_km_uninit(void)
+{
+	xfrm_unregister_km(&xm_km);
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _XM_KM_H
+#define _XM_KM_H
+
+struct xm_net;
+
+void xm_km_init(void);
+void xm_km_uninit(void);
+void xm_km_net_init(struct xm_net *xn);
+void xm_km_net_exit(struct xm_net *xn);
+
+#endif /* _XM_KM_H */
