@@ -3,6 +3,8 @@
 # xfrm_mobility: top-level build.
 #
 #   make                 module for KDIR and mobctl
+#   make strongswan-plugin  the xfrm-mobility charon plugin (fetches and
+#                        configures the matching strongSwan source once)
 #   make KDIR=<dir>      module against another kernel headers tree
 #   make modules-all     module for every test kernel (build/<krel>/), W=1 C=1,
 #                        warnings are errors
@@ -26,7 +28,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KERNELRELEASE)/build) \
 MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
 	$(wildcard include/uapi/linux/*.h)
 
-.PHONY: all module mobctl modules-all module-for unit fuzz regen regen-check \
+.PHONY: all module mobctl strongswan-plugin install-strongswan-plugin modules-all module-for unit fuzz regen regen-check \
 	deps check demo bench bench-doc bench-dataplane bench-scale style install \
 	clean
 
@@ -38,6 +40,9 @@ module:
 
 mobctl:
 	$(MAKE) -C tools/mobctl
+
+strongswan-plugin:
+	$(MAKE) -C tools/strongswan
 
 # Build in a shadow tree per kernel so that both kernels' objects coexist.
 module-for:
@@ -102,6 +107,9 @@ style:
 install: module mobctl
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	$(MAKE) -C tools/mobctl install
+
+install-strongswan-plugin:
+	$(MAKE) -C tools/strongswan install
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

@@ -9,6 +9,8 @@
 #   module    make module-for KREL=<krel> KDIR=<kdir> per kernel (W=1 C=1,
 #             warnings are errors) -> build/<krel>/xfrm_mobility.ko
 #   mobctl    make mobctl
+#   plugin    make strongswan-plugin (the charon plugin; fetches the
+#             strongSwan source of the installed version once)
 #   regen     make regen-check
 #   unit      make unit (KTAP on stdout)
 #   vm        per kernel ONE QEMU boot running tests/selftests/run.sh (all
@@ -36,7 +38,7 @@ rm -rf "$logdir"
 mkdir -p "$logdir"
 
 series=${XM_CHECK_SERIES:-"6.1 6.12"}
-stages=${XM_CHECK_STAGES:-"deps kernels module mobctl regen unit vm"}
+stages=${XM_CHECK_STAGES:-"deps kernels module mobctl plugin regen unit vm"}
 vm_timeout=${XM_VM_TIMEOUT:-1800}
 vm_mem=${XM_VM_MEM:-1024}
 
@@ -148,6 +150,7 @@ fi
 
 # --- userspace ---------------------------------------------------------------
 want_stage mobctl && run_make mobctl "$logdir/mobctl.log" mobctl
+want_stage plugin && run_make "strongswan plugin" "$logdir/plugin.log" strongswan-plugin
 want_stage regen && run_make regen-check "$logdir/regen-check.log" regen-check
 
 if want_stage unit; then

@@ -23,6 +23,7 @@
 
 #include "xm.h"
 #include "km.h"
+#include "netlink.h"
 #include "rx.h"
 #include "sa.h"
 
@@ -49,8 +50,18 @@ static void xm_km_work(struct work_struct *work)
 		/* The newest valid SAs of the reqid; keep the old ones if
 		 * none is complete (a daemon's update in progress).
 		 */
-		if (match && !xm_sa_resolve(conn, NULL))
+		if (match) {
+			__be32 in = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
+			__be32 out = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
+
+			if (xm_sa_resolve(conn, NULL))
+				continue;
 			xm_rx_index(conn);
+			if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
+			    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
+				xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_UPDATED,
+					     0, 0, 0, GFP_KERNEL);
+		}
 	}
 	mutex_unlock(&xn->lock);
 }

@@ -382,6 +382,7 @@ const char *mob_event_str(uint32_t v)
 		[XFRM_MOBILITY_EVENT_FAILURE] = "failure",
 		[XFRM_MOBILITY_EVENT_ENCAP_CHANGED] = "encap-changed",
 		[XFRM_MOBILITY_EVENT_FALLBACK] = "fallback",
+		[XFRM_MOBILITY_EVENT_SA_UPDATED] = "sa-updated",
 	};
 
 	return ENUM_STR(names, v);

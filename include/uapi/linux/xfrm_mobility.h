@@ -127,6 +127,8 @@ enum xfrm_mobility_encap_policy {
  *   plain ESP and ESP-in-UDP.
  * @XFRM_MOBILITY_EVENT_FALLBACK: Plain ESP stopped working; the mobile host
  *   returns to ESP-in-UDP and registers again.
+ * @XFRM_MOBILITY_EVENT_SA_UPDATED: Others replaced the connection's SAs (an
+ *   IKE daemon's rekey or update); the event carries the SAs now in use.
  */
 enum xfrm_mobility_event {
 	XFRM_MOBILITY_EVENT_CONN_ADD,
@@ -141,6 +143,7 @@ enum xfrm_mobility_event {
 	XFRM_MOBILITY_EVENT_FAILURE,
 	XFRM_MOBILITY_EVENT_ENCAP_CHANGED,
 	XFRM_MOBILITY_EVENT_FALLBACK,
+	XFRM_MOBILITY_EVENT_SA_UPDATED,
 };
 
 enum {
