@@ -113,18 +113,12 @@ hb_topo() {
 }
 
 # hb_pinger_start: a ping from X's inner address to Y's every 100 ms for
-# the whole system run; a background loop keeps the CLOCK_REALTIME (us) of
-# the latest reply in $HB_SW/lastreply (bash builtins only: polling it
-# costs no exec, which under TCG takes up to seconds).
+# the whole system run (bench/lib/pinger.py); it keeps the CLOCK_REALTIME
+# (us) of the latest reply in $HB_SW/lastreply, which the shell polls with
+# "read" (no exec: under TCG an exec takes up to seconds).
 hb_pinger_start() {
 	: >"$HB_SW/lastreply"
-	(
-		re='^\[([0-9]+)\.([0-9]{6})\] [0-9]+ bytes from'
-		while IFS= read -r line; do
-			[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}${BASH_REMATCH[2]}" >"$HB_SW/lastreply"
-		done < <(exec ip netns exec "$NS_X" stdbuf -oL ping -D -n -i 0.1 -W 1 -I "$X_INNER4" "$Y_INNER4" 2>&1)
-	) &
-	HB_PIDS+=($!)
+	hb_bg ip netns exec "$NS_X" python3 "$HB_DIR/lib/pinger.py" "$X_INNER4" "$Y_INNER4" "$HB_SW/lastreply"
 }
 
 # hb_ra_nat off|masq|snat: RA's NAT; conntrack flushed.
