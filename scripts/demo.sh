@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# xfrm_mobility demo ("make demo"): one handover of an established
-# ESP-in-UDP tunnel, told step by step, in a QEMU VM.
+# xfrm_mobility demo ("make demo"): one handover of a strongSwan-established
+# IPsec tunnel, then a CHILD_SA rekey, told step by step, in a QEMU VM.
 #
 # Usage: scripts/demo.sh [--kernel KREL] [--rtt MS] [--out DIR]
 #                        [--timeout SEC] [--wait-vm SEC]
@@ -20,17 +20,20 @@
 # module for the kernel (when its sources changed), mobctl and the prober,
 # waits until no other QEMU VM runs, and boots the VM.  Inside the VM
 # (--in-vm) it builds the topology of the selftests (tests/selftests/lib/
-# netns.sh), installs the tunnel SAs (demo_sas: ip xfrm for now), adds the
-# connections (X mobile, Y gateway), starts "mobctl -j monitor" on both
+# netns.sh), starts charon on X and Y (demo_sas; the xfrm-mobility plugin
+# adopts the CHILD_SA into the module on both sides), starts "mobctl -j monitor" on both
 # sides and probers in both directions, moves X from the direct path to
 # behind NAT B with netem RTT, triggers the handover and prints the story:
 # the events relative to the move, Y's NAT verdict, "mobctl show" on both
 # sides before and after, and the outage per direction.  The measurement is
 # the one of bench/outage.sh (sourced; its header defines T0 and the
-# outage).
+# outage).  Then it shows charon's view (swanctl --list-sas), rekeys the
+# CHILD_SA from X and prints one timeline of module events and charon's
+# log for the handover and the rekey.
 #
 # Exit status: 0 when the handover succeeded (X registered, Y moved its SAs
-# to NAT B's address with a NAT verdict, probes flow both ways again),
+# to NAT B's address with a NAT verdict, probes flow both ways again) and
+# the rekey installed new SAs that the module adopted,
 # 1 when it failed, 2 for usage or setup errors, 4 if the module cannot be
 # loaded.
 # shellcheck source-path=SCRIPTDIR/..
@@ -47,15 +50,75 @@ usage() {
 
 # --- inside the VM -----------------------------------------------------------
 
-# demo_sas: the tunnel's SAs and the connections.  ip xfrm for now; an IKE
-# daemon (strongSwan) will replace this function.  Must leave an ESP-in-UDP
-# SA pair with reqid 1 between X's direct-path address and Y, policies for
-# 10.99.0.2/32 <-> 10.88.0.0/24, Y's route to X's inner address, and the
-# connection "home" on both sides.
+# demo_sas: strongSwan sets up the tunnel and the xfrm-mobility charon
+# plugin hands its CHILD_SA to the module on both sides (configs:
+# Documentation/examples/strongswan).  Leaves an IKE_SA and a CHILD_SA
+# "home" between X's direct-path address and Y (10.99.0.2/32 <->
+# 10.88.0.0/24), adopted by the module as connection OB_CONN on X and Y.
 demo_sas() {
-	mob_tunnel udp || return
-	mobctl -n "$NS_X" conn add name "$OB_CONN" reqid 1 role mobile >/dev/null || return
-	mobctl -n "$NS_Y" conn add name "$OB_CONN" reqid 1 role gateway >/dev/null
+	local ex=$repo/Documentation/examples/strongswan
+	ss_start "$NS_Y" gw "$ex/gateway" && ss_start "$NS_X" mob "$ex/mobile" &&
+		ss_initiate mob home || return
+	busywait 10000 eval '[[ -n $(demo_conn "$NS_X") && -n $(demo_conn "$NS_Y") ]]' || return
+	OB_CONN=$(demo_conn "$NS_X")
+}
+
+# demo_conn NS: name of the module connection of CHILD_SA "home".
+demo_conn() {
+	mobctl -n "$1" show dump 2>/dev/null | awk -F'\t' '$2 ~ /^home-[0-9]+$/ { print $2; exit }'
+}
+
+# demo_timeline SINCE: module events (mobctl monitor) and charon's log on
+# both sides, merged by time, relative to the first line after SINCE
+# (HH:MM:SS.ffffff).
+demo_timeline() {
+	python3 - "$1" "$DEMO_W/mon-x.jsonl" "$DEMO_W/mon-y.jsonl" "$(ss_log mob)" "$(ss_log gw)" <<'PY'
+import json, re, sys, time
+since = sys.argv[1]
+keys = re.compile(r"xfrm-mobility|rekeying CHILD_SA|CHILD_SA \S+ established|"
+                  r"closing CHILD_SA|updating SAD entry|endpoint changed|"
+                  r"(generating|parsed) CREATE_CHILD_SA|INFORMATIONAL \S+ \d+ \[ D \]|"
+                  r"deleting SAD entry")
+# Module events carry CLOCK_BOOTTIME; charon logs local wall-clock time.
+off = time.clock_gettime(time.CLOCK_REALTIME) - time.clock_gettime(time.CLOCK_BOOTTIME)
+def sec(t):
+    h, m, s = t.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+def wall(ns):
+    e = ns / 1e9 + off
+    lt = time.localtime(e)
+    return lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + e % 1
+rows = []
+for path, who in zip(sys.argv[2:], ["X module", "Y module", "X charon", "Y charon"]):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for l in lines:
+        if l.startswith("{"):
+            try:
+                e = json.loads(l)
+            except ValueError:
+                continue
+            out = [a for a in e.get("sas", []) if a.get("dir") == "out"]
+            text = "%s seq %s" % (e.get("type"), e.get("seq", "-"))
+            if out:
+                a = out[0]
+                text += "  out %s %s -> %s %s" % (a.get("spi"), a.get("saddr"), a.get("daddr"), a.get("encap"))
+            t = wall(e["time-ns"])
+        else:
+            m = re.match(r"(\d\d:\d\d:\d\d\.\d+) \d+\[\w+\] (.*)", l)
+            if not m or not keys.search(m.group(2)):
+                continue
+            t, text = sec(m.group(1)), m.group(2)
+        if t >= sec(since):
+            rows.append((t, who, text))
+rows.sort()
+if rows:
+    t0 = rows[0][0]
+    for t, who, text in rows:
+        print("  %+9.1f ms  %-9s %s" % ((t - t0) * 1000, who, text[:100]))
+PY
 }
 
 say() { printf '%s\n' "$*"; }
@@ -81,20 +144,30 @@ in_vm() {
 	OB_TUNNEL_FN=demo_sas
 	# shellcheck source=bench/outage.sh
 	. "$repo/bench/outage.sh"
+	# shellcheck source=tests/selftests/lib/strongswan.sh
+	. "$repo/tests/selftests/lib/strongswan.sh"
 	ob_begin "$(mktemp -d /tmp/demo-work.XXXXXX)" "$rtt" 2000 || return 2
 	trap 'ob_cleanup' EXIT
 
 	hdr "xfrm_mobility demo on $(uname -r)"
-	say "Mobile host X and gateway Y share an ESP-in-UDP tunnel (tunnel mode,"
-	say "AES-GCM, SPI X->Y $MOB_SPI_XY, Y->X $MOB_SPI_YX) between X's inner address"
-	say "$X_INNER4 and Y's network 10.88.0.0/24.  X has two uplinks: a ($X_A4, via"
-	say "router RA, no NAT) and b ($X_B4, behind NAT B, seen as $RB_WAN4); Y is $Y_WAN4."
-	say "X starts on uplink a (direct path) and moves to uplink b."
+	say "Mobile host X and gateway Y run strongSwan (charon, IKEv2, PSK); X's"
+	say "inner address $X_INNER4 reaches Y's network 10.88.0.0/24 through an ESP"
+	say "tunnel.  The xfrm-mobility charon plugin hands the CHILD_SA to the module"
+	say "on both sides.  X has two uplinks: a ($X_A4, via router RA, no NAT) and"
+	say "b ($X_B4, behind NAT B, seen as $RB_WAN4); Y is $Y_WAN4.  X starts on"
+	say "uplink a (direct path) and moves to uplink b; then X rekeys the CHILD_SA."
 
 	hdr "setup"
 	ob_setup "$rtt" || return
-	say "  topology up, SAs installed with ip xfrm (demo_sas), connections added:"
-	say "  X: conn home reqid 1 role mobile;  Y: conn home reqid 1 role gateway"
+	say "  topology up; charon on X and Y, IKE_SA and CHILD_SA 'home' initiated by X;"
+	say "  the plugin added module connection $OB_CONN on X (mobile) and $(demo_conn "$NS_Y") on Y (gateway)"
+	ss_swanctl mob --list-sas 2>/dev/null | indent
+	DEMO_W=$OB_W/demo
+	mkdir -p "$DEMO_W"
+	ip netns exec "$NS_X" "$MOBCTL" -j monitor >"$DEMO_W/mon-x.jsonl" 2>&1 &
+	DEMO_PIDS=($!)
+	ip netns exec "$NS_Y" "$MOBCTL" -j monitor >"$DEMO_W/mon-y.jsonl" 2>&1 &
+	DEMO_PIDS+=($!)
 	ob_verify_rtt | sed 's/^# /  /'
 	ob_trace_init >/dev/null
 	ob_monitors_start
@@ -108,10 +181,11 @@ in_vm() {
 
 	hdr "the move"
 	say "  X's default route switches from uplink a to uplink b (one ip -batch; T0 is"
-	say "  the kernel's route change), then 'mobctl -n X handover name home' runs, as"
+	say "  the kernel's route change), then 'mobctl -n X handover name $OB_CONN' runs, as"
 	say "  the mobctl daemon would on the route event.  X moves its own SAs and sends"
 	say "  a registration request (RREQ) inside ESP; Y compares X's view of the outer"
 	say "  header with what it received, moves its SAs and answers (RREP)."
+	DEMO_T0=$(date +%H:%M:%S.%N)
 	ob_move nat_b 1 direct-to-nat_b || rc=1
 	# Let the probes of the new path arrive.
 	ns_sleep "$(awk -v r="$rtt" 'BEGIN { printf "%.2f", 1 + 3 * r / 1000 }')"
@@ -137,6 +211,36 @@ in_vm() {
 		say "  handover FAILED (see $out)"
 		rc=1
 	fi
+	hdr "charon follows"
+	say "  After the registration the plugin moved each IKE_SA to the module's"
+	say "  endpoints (swanctl --list-sas):"
+	say "  X:"
+	ss_swanctl mob --list-sas 2>/dev/null | indent
+	say "  Y:"
+	ss_swanctl gw --list-sas 2>/dev/null | indent
+
+	hdr "CHILD_SA rekey after the move"
+	local old_spi since
+	old_spi=$(mob_field "$NS_X" out 7)
+	since=$(date +%H:%M:%S.%N)
+	say "  swanctl --rekey --child home on X: charon negotiates new SAs from X's"
+	say "  current address and installs them there; the module adopts them."
+	if ss_swanctl mob --rekey --child home >/dev/null 2>&1 &&
+	   busywait 15000 eval '[[ $(mob_field "$NS_X" out 7) != "$old_spi" ]]' &&
+	   busywait 10000 mob_ping_x2y && busywait 10000 mob_ping_y2x; then
+		say "  X's outbound SPI $old_spi -> $(mob_field "$NS_X" out 7), SAs at $(mob_field "$NS_X" out 8) -> $(mob_field "$NS_X" out 9); traffic flows"
+	else
+		say "  rekey FAILED"
+		rc=1
+	fi
+	ns_sleep 1
+	kill "${DEMO_PIDS[@]}" 2>/dev/null
+	wait "${DEMO_PIDS[@]}" 2>/dev/null
+
+	hdr "timeline: handover, then CHILD_SA rekey (module events and charon)"
+	demo_timeline "$DEMO_T0"
+	say "  (CHILD_SA rekey started at $since)"
+
 	mkdir -p "$out" && cp -r "$OB_W"/. "$out"/
 	say "  raw data: ${XM_DEMO_HOST_OUT:-$out}"
 	return "$rc"
@@ -198,6 +302,7 @@ on_host() {
 		echo "  OK      build/$krel/xfrm_mobility.ko is up to date"
 	fi
 	make -s -C "$repo/tools/mobctl" >/dev/null || return 2
+	make -s -C "$repo/tools/strongswan" >/dev/null || return 2
 	make -s -C "$repo/tests/tools" >/dev/null || return 2
 
 	# Never two VMs at once on this machine.
