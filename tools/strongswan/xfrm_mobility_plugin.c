@@ -50,11 +50,18 @@ typedef struct private_xm_plugin_t private_xm_plugin_t;
 typedef struct {
 	uint32_t reqid;
 	uint32_t type;
+	/** module connection id */
+	uint32_t id;
+	/** the outbound SA uses ESP-in-UDP */
 	bool encap;
+	/** the inbound SA uses ESP-in-UDP */
+	bool in_encap;
 	host_t *me;
 	host_t *other;
 	uint16_t sport;
 	uint16_t dport;
+	/** the plugin, for jobs */
+	private_xm_plugin_t *plugin;
 } xm_update_t;
 
 struct private_xm_plugin_t {
@@ -301,13 +308,135 @@ static void update_destroy(xm_update_t *u)
 	free(u);
 }
 
-/** Apply one module event to the IKE_SA owning its reqid. */
+/** Collect the SA state of one nested SA attribute. */
+static void parse_sa(const struct nlattr *nest, xm_update_t *u)
+{
+	const struct nlattr *a;
+	uint32_t dir = UINT32_MAX, saddr = 0, daddr = 0, encap = 0;
+	uint16_t sport = 0, dport = 0;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case XFRM_MOBILITY_A_SA_DIR:
+			dir = mnl_attr_get_u32(a);
+			break;
+		case XFRM_MOBILITY_A_SA_SADDR_IPV4:
+			saddr = mnl_attr_get_u32(a);
+			break;
+		case XFRM_MOBILITY_A_SA_DADDR_IPV4:
+			daddr = mnl_attr_get_u32(a);
+			break;
+		case XFRM_MOBILITY_A_SA_ENCAP:
+			encap = mnl_attr_get_u32(a);
+			break;
+		case XFRM_MOBILITY_A_SA_ENCAP_SPORT:
+			sport = ntohs(mnl_attr_get_u16(a));
+			break;
+		case XFRM_MOBILITY_A_SA_ENCAP_DPORT:
+			dport = ntohs(mnl_attr_get_u16(a));
+			break;
+		}
+	}
+	if (dir == XFRM_MOBILITY_DIR_IN) {
+		u->in_encap = encap == XFRM_MOBILITY_ENCAP_ESPINUDP;
+		return;
+	}
+	if (dir != XFRM_MOBILITY_DIR_OUT || !saddr || !daddr)
+		return;
+	DESTROY_IF(u->me);
+	DESTROY_IF(u->other);
+	u->me = host_create_from_chunk(AF_INET, chunk_from_thing(saddr), 0);
+	u->other = host_create_from_chunk(AF_INET, chunk_from_thing(daddr), 0);
+	u->encap = encap == XFRM_MOBILITY_ENCAP_ESPINUDP;
+	u->sport = sport;
+	u->dport = dport;
+}
+
+static void fill_conn_get(struct nlmsghdr *nlh, void *ctx)
+{
+	xm_update_t *u = ctx;
+
+	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ID, u->id);
+}
+
+/**
+ * Replace the SA state of U with the module's current state of connection
+ * U->id.  The event that queued the resync is a snapshot; the module may
+ * have gone on since (an encapsulation switch is two steps).
+ */
+static bool refresh(private_xm_plugin_t *this, xm_update_t *u)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *attr;
+	uint32_t seq;
+	bool found = FALSE, done = FALSE;
+	int len;
+
+	this->lock->lock(this->lock);
+	if (!this->family && !resolve_family(this)) {
+		this->lock->unlock(this->lock);
+		return FALSE;
+	}
+	seq = ++this->seq;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = this->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = XFRM_MOBILITY_CMD_CONN_GET;
+	genl->version = XFRM_MOBILITY_FAMILY_VERSION;
+	fill_conn_get(nlh, u);
+	if (mnl_socket_sendto(this->req, nlh, nlh->nlmsg_len) < 0)
+		done = TRUE;
+	while (!done &&
+	       (len = mnl_socket_recvfrom(this->req, buf, sizeof(buf))) > 0) {
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE ||
+			    nlh->nlmsg_type == NLMSG_ERROR) {
+				done = TRUE;
+				break;
+			}
+			if (nlh->nlmsg_type != this->family)
+				continue;
+			mnl_attr_for_each(attr, nlh, sizeof(*genl)) {
+				if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_SA) {
+					parse_sa(attr, u);
+					found = TRUE;
+				}
+			}
+		}
+	}
+	this->lock->unlock(this->lock);
+	return found && u->me;
+}
+
+/**
+ * Apply the module's current state of one connection to the IKE_SA owning
+ * its reqid.
+ *
+ * charon keeps one encapsulation flag per CHILD_SA and re-installs both SAs
+ * with it.  While the module switches between ESP-in-UDP and plain ESP, the
+ * inbound SA changes first; re-installing it then would undo the switch.
+ * In that state only the IKE_SA's endpoints are updated; the CHILD_SA
+ * follows when both SAs agree again (the module announces that with
+ * encap-changed).
+ */
 static job_requeue_t resync(xm_update_t *u)
 {
 	enumerator_t *e;
 	ike_sa_t *ike_sa;
 	ike_sa_id_t *id = NULL;
 	host_t *me, *other;
+	bool settled;
+
+	if (u->id && !refresh(u->plugin, u))
+		return JOB_REQUEUE_NONE;
+	settled = u->encap == u->in_encap;
 
 	e = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
 						       TRUE);
@@ -342,12 +471,18 @@ static job_requeue_t resync(xm_update_t *u)
 		other->set_port(other, ike_sa->get_other_host(ike_sa)->get_port(
 					 ike_sa->get_other_host(ike_sa)));
 	}
-	if (!me->equals(me, ike_sa->get_my_host(ike_sa)) ||
-	    !other->equals(other, ike_sa->get_other_host(ike_sa)) ||
-	    u->encap != ike_sa->has_condition(ike_sa, COND_NAT_FAKE) ||
-	    ike_sa->has_condition(ike_sa, COND_NAT_HERE) ||
-	    ike_sa->has_condition(ike_sa, COND_NAT_THERE)) {
-		DBG1(DBG_IKE, XM_PLUGIN ": reqid %u moved to %#H - %#H (%s)",
+	if (!settled) {
+		if (!me->equals(me, ike_sa->get_my_host(ike_sa)) ||
+		    !other->equals(other, ike_sa->get_other_host(ike_sa))) {
+			DBG1(DBG_IKE, XM_PLUGIN ": reqid %u IKE_SA moved to %#H - %#H "
+			     "(encapsulation switch in progress)", u->reqid, me,
+			     other);
+			ike_sa->set_my_host(ike_sa, me->clone(me));
+			ike_sa->set_other_host(ike_sa, other->clone(other));
+		}
+	} else {
+		/* idempotent: charon changes nothing that already matches */
+		DBG2(DBG_IKE, XM_PLUGIN ": reqid %u at %#H - %#H (%s)",
 		     u->reqid, me, other, u->encap ? "ESP in UDP" : "ESP");
 		/* set the wanted condition first: NAT_ANY never drops in
 		 * between */
@@ -360,46 +495,6 @@ static job_requeue_t resync(xm_update_t *u)
 	other->destroy(other);
 	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 	return JOB_REQUEUE_NONE;
-}
-
-/** Collect the outbound SA's endpoints from one nested SA attribute. */
-static void parse_sa(const struct nlattr *nest, xm_update_t *u)
-{
-	const struct nlattr *a;
-	uint32_t dir = UINT32_MAX, saddr = 0, daddr = 0, encap = 0;
-	uint16_t sport = 0, dport = 0;
-
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
-		case XFRM_MOBILITY_A_SA_DIR:
-			dir = mnl_attr_get_u32(a);
-			break;
-		case XFRM_MOBILITY_A_SA_SADDR_IPV4:
-			saddr = mnl_attr_get_u32(a);
-			break;
-		case XFRM_MOBILITY_A_SA_DADDR_IPV4:
-			daddr = mnl_attr_get_u32(a);
-			break;
-		case XFRM_MOBILITY_A_SA_ENCAP:
-			encap = mnl_attr_get_u32(a);
-			break;
-		case XFRM_MOBILITY_A_SA_ENCAP_SPORT:
-			sport = ntohs(mnl_attr_get_u16(a));
-			break;
-		case XFRM_MOBILITY_A_SA_ENCAP_DPORT:
-			dport = ntohs(mnl_attr_get_u16(a));
-			break;
-		}
-	}
-	if (dir != XFRM_MOBILITY_DIR_OUT || !saddr || !daddr)
-		return;
-	DESTROY_IF(u->me);
-	DESTROY_IF(u->other);
-	u->me = host_create_from_chunk(AF_INET, chunk_from_thing(saddr), 0);
-	u->other = host_create_from_chunk(AF_INET, chunk_from_thing(daddr), 0);
-	u->encap = encap == XFRM_MOBILITY_ENCAP_ESPINUDP;
-	u->sport = sport;
-	u->dport = dport;
 }
 
 /** Does an event of TYPE call for a resync of charon? */
@@ -425,7 +520,9 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *attr;
 	xm_update_t *u;
 
-	INIT(u);
+	INIT(u,
+		.plugin = this,
+	);
 	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
 		switch (mnl_attr_get_type(attr)) {
 		case XFRM_MOBILITY_A_EVENT_TYPE:
@@ -433,6 +530,9 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 			break;
 		case XFRM_MOBILITY_A_EVENT_REQID:
 			u->reqid = mnl_attr_get_u32(attr);
+			break;
+		case XFRM_MOBILITY_A_EVENT_CONN_ID:
+			u->id = mnl_attr_get_u32(attr);
 			break;
 		case XFRM_MOBILITY_A_EVENT_SA:
 			parse_sa(attr, u);
