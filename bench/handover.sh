@@ -276,6 +276,7 @@ hb_system_stop() {
 	done
 	HB_PIDS=()
 	ns_cleanup
+	hb_ss_collect
 }
 
 # hb_system NAME: one system through every netem setting.

@@ -17,7 +17,7 @@
 # and a host route on Y carry the inner traffic to the policies).
 #
 # Instances are started with tests/selftests/lib/strongswan.sh (ss_start,
-# ss_initiate; instance directories under $HB_SW/ss, its xfrm-mobility
+# ss_initiate; instance directories copied to $HB_SW/ss, its xfrm-mobility
 # plugin not loaded: these systems run without the module managing the
 # SAs).  Logs: $HB_SW/ss/{mob,gw}/charon.log (times with ms;
 # bench/lib/analyze.py reads the first IKE packet X sent from its new
@@ -97,11 +97,25 @@ EOF
 
 # hb_ss_setup VARIANT: both charons, initiate from X.
 hb_ss_setup() {
-	local variant=$1 dx=$HB_SW/ssconf/mob dy=$HB_SW/ssconf/gw
+	# charon runs with a private /run, where the results directory of the
+	# VM ($XM_OUT) lives: its files go to /tmp, the logs are copied to
+	# $HB_SW/ss when the system stops (hb_ss_collect).
+	local variant=$1 base=/tmp/hb-ss-$1 dx dy
+	rm -rf "$base"
+	dx=$base/conf/mob dy=$base/conf/gw
 	ss_available || { echo "strongSwan (charon, swanctl) missing" >&2; return 4; }
 	hb_ss_conf "$dx" mob "$variant" mobile && hb_ss_conf "$dy" gw "$variant" gateway || return
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan || return
-	SS_RUN=$HB_SW/ss SS_PLUGIN=none
+	SS_RUN=$base/run SS_PLUGIN=none
+	HB_SS_BASE=$base
 	ss_start "$NS_Y" gw "$dy" && ss_start "$NS_X" mob "$dx" && ss_initiate mob home || return
 	busywait 10000 mob_ping_x2y
+}
+
+# hb_ss_collect: instance directories (logs, configurations) into $HB_SW/ss.
+hb_ss_collect() {
+	[[ -n ${HB_SS_BASE:-} && -d $HB_SS_BASE/run ]] || return 0
+	mkdir -p "$HB_SW/ss" && cp -r "$HB_SS_BASE"/run/. "$HB_SW/ss/" && cp -r "$HB_SS_BASE/conf" "$HB_SW/ss/conf"
+	rm -rf "$HB_SS_BASE"
+	HB_SS_BASE=''
 }
