@@ -56,6 +56,8 @@ typedef struct {
 	bool encap;
 	/** the inbound SA uses ESP-in-UDP */
 	bool in_encap;
+	/** the last registration saw a translation */
+	bool nat;
 	host_t *me;
 	host_t *other;
 	uint16_t sport;
@@ -407,6 +409,8 @@ static bool refresh(private_xm_plugin_t *this, xm_update_t *u)
 				if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_SA) {
 					parse_sa(attr, u);
 					found = TRUE;
+				} else if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_NAT) {
+					u->nat = mnl_attr_get_u32(attr) != 0;
 				}
 			}
 		}
@@ -420,11 +424,13 @@ static bool refresh(private_xm_plugin_t *this, xm_update_t *u)
  * its reqid.
  *
  * charon keeps one encapsulation flag per CHILD_SA and re-installs both SAs
- * with it.  While the module switches between ESP-in-UDP and plain ESP, the
- * inbound SA changes first; re-installing it then would undo the switch.
- * In that state only the IKE_SA's endpoints are updated; the CHILD_SA
- * follows when both SAs agree again (the module announces that with
- * encap-changed).
+ * with it.  While the module switches from ESP-in-UDP to plain ESP on a
+ * path without translation, the inbound SA goes plain first and the
+ * outbound one follows once plain ESP proved to pass; re-installing the
+ * inbound SA in between would undo the switch.  In that state only the
+ * IKE_SA's endpoints are updated; the CHILD_SA follows when both SAs agree
+ * (the module announces it with encap-changed).  Behind a NAT the
+ * outbound encapsulation is final and charon follows it at once.
  */
 static job_requeue_t resync(xm_update_t *u)
 {
@@ -436,7 +442,7 @@ static job_requeue_t resync(xm_update_t *u)
 
 	if (u->id && !refresh(u->plugin, u))
 		return JOB_REQUEUE_NONE;
-	settled = u->encap == u->in_encap;
+	settled = u->encap == u->in_encap || u->nat;
 
 	e = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
 						       TRUE);
