@@ -173,7 +173,9 @@ sw.sort(key=lambda s: s["t0"])
 
 def window(rows, lo, hi):
     sends = [r[1] for r in rows]
-    rec = rows[bisect.bisect_left(sends, lo):bisect.bisect_left(sends, hi)]
+    # From the last probe delivered before the window: an outage that
+    # begins just before it is counted whole.
+    rec = rows[max(bisect.bisect_left(sends, lo) - 1, 0):bisect.bisect_left(sends, hi)]
     if len(rec) < 2:
         return None
     have = set(r[0] for r in rec)
