@@ -27,6 +27,37 @@
 #include "rx.h"
 #include "sa.h"
 
+/*
+ * A NAT rebinding: authenticated ESP-in-UDP for a gateway connection's
+ * inbound SA arrived from the peer's address with another source port.
+ * The peer cannot see this (its own address did not change), so the
+ * gateway follows: both SAs take the new port, as the kernel's
+ * XFRM_MSG_MAPPING would have an IKE daemon do (RFC 3948, section 5.2).
+ * Only the port may change this way; a new address needs a registration.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+static void xm_km_follow_rebinding(struct xm_net *xn, __be32 spi,
+				   __be32 addr, __be16 port)
+{
+	struct xm_endpoints ep;
+	struct xm_conn *conn;
+	unsigned long id;
+
+	xa_for_each(&xn->conns, id, conn) {
+		if (conn->sa[XFRM_MOBILITY_DIR_IN].spi == spi)
+			break;
+	}
+	if (!conn || conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
+	    xm_sa_endpoints(conn, &ep) || ep.family != AF_INET ||
+	    !ep.encap_type || ep.remote.a4 != addr || ep.remote_port == port)
+		return;
+	ep.remote_port = port;
+	if (xm_sa_move(conn, &ep, NULL))
+		return;
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, 0, 0, 0, GFP_KERNEL);
+}
+
 static void xm_km_work(struct work_struct *work)
 {
 	struct xm_net *xn = container_of(work, struct xm_net, km_work);
@@ -35,13 +66,22 @@ static void xm_km_work(struct work_struct *work)
 	struct xm_conn *conn;
 	unsigned long id;
 
+	__be32 map_spi, map_addr;
+	__be16 map_port;
+
 	spin_lock_bh(&xn->km_lock);
 	n = xn->km_npending;
 	memcpy(pending, xn->km_pending, sizeof(pending));
 	xn->km_npending = 0;
+	map_spi = xn->km_map_spi;
+	map_addr = xn->km_map_addr;
+	map_port = xn->km_map_port;
+	xn->km_map_spi = 0;
 	spin_unlock_bh(&xn->km_lock);
 
 	mutex_lock(&xn->lock);
+	if (map_spi)
+		xm_km_follow_rebinding(xn, map_spi, map_addr, map_port);
 	xa_for_each(&xn->conns, id, conn) {
 		bool match = n > ARRAY_SIZE(pending);
 
@@ -116,6 +156,27 @@ static int xm_km_notify(struct xfrm_state *x, const struct km_event *c)
 	return 0;
 }
 
+/*
+ * Called for authenticated ESP-in-UDP whose outer source differs from the
+ * inbound SA's peer.  Context: softirq.
+ */
+static int xm_km_new_mapping(struct xfrm_state *x, xfrm_address_t *ipaddr,
+			     __be16 sport)
+{
+	struct xm_net *xn = xm_net(xs_net(x));
+
+	if (x->props.family != AF_INET || READ_ONCE(xn->km_dying) ||
+	    !READ_ONCE(xn->n_conns))
+		return 0;
+	spin_lock_bh(&xn->km_lock);
+	xn->km_map_spi = x->id.spi;
+	xn->km_map_addr = ipaddr->a4;
+	xn->km_map_port = sport;
+	spin_unlock_bh(&xn->km_lock);
+	queue_work(system_wq, &xn->km_work);
+	return 0;
+}
+
 /* Mandatory callbacks (called without NULL checks); we never answer. */
 static int xm_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
 			 struct xfrm_policy *xp)
@@ -132,6 +193,7 @@ static struct xfrm_policy *xm_km_compile_policy(struct sock *sk, int opt,
 
 static struct xfrm_mgr xm_km = {
 	.notify = xm_km_notify,
+	.new_mapping = xm_km_new_mapping,
 	.acquire = xm_km_acquire,
 	.compile_policy = xm_km_compile_policy,
 };

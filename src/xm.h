@@ -193,6 +193,10 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  * @km_pending: reqids whose SAs changed since @km_work last ran
  * @km_npending: entries in @km_pending; more than its size means all
  * @km_dying: set at namespace exit, stops @km_work from being queued
+ * @km_map_spi: inbound SPI of the last NAT mapping change seen, 0 if none;
+ *	with @km_map_addr and @km_map_port under @km_lock
+ * @km_map_addr: the new outer source address
+ * @km_map_port: the new outer source port
  */
 struct xm_net {
 	struct net *net;
@@ -209,6 +213,9 @@ struct xm_net {
 	u32 km_pending[8];
 	unsigned int km_npending;
 	bool km_dying;
+	__be32 km_map_spi;
+	__be32 km_map_addr;
+	__be16 km_map_port;
 };
 
 struct xm_net *xm_net(const struct net *net);

@@ -112,6 +112,20 @@ else
 fi
 ktap_check "rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
 
+# A rebinding X does not notice (nothing changed on X, no handover
+# request): Y follows the new port of authenticated ESP-in-UDP by itself.
+old_port=$(mob_field "$NS_Y" out 12)
+old_moves=$(mob_stat "$NS_Y" moves)
+ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+ns_ct_flush "$NS_RB"
+mob_ping_x2y
+if busywait 15000 eval '[[ $(mob_field "$NS_Y" out 12) != "$old_port" ]]'; then
+	ktap_pass "silent rebinding: Y follows the new NAT port on its own ($old_port -> $(mob_field "$NS_Y" out 12), moves $old_moves -> $(mob_stat "$NS_Y" moves))"
+else
+	ktap_fail "silent rebinding: Y follows the new NAT port on its own" "still $old_port"
+fi
+ktap_check "silent rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
+
 # Delay and loss on the new path: the request is retransmitted until it
 # gets through.
 ns_netem "$NS_RA" ra-wan delay 50ms loss 20% >/dev/null 2>&1

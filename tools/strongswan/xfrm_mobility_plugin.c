@@ -514,6 +514,7 @@ static bool resync_event(private_xm_plugin_t *this, uint32_t type)
 	case XFRM_MOBILITY_EVENT_RREP_RECEIVED:
 		return this->role == XFRM_MOBILITY_ROLE_MOBILE;
 	case XFRM_MOBILITY_EVENT_RREP_SENT:
+	case XFRM_MOBILITY_EVENT_SA_MOVED:	/* also: NAT rebinding */
 		return this->role == XFRM_MOBILITY_ROLE_GATEWAY;
 	default:
 		return FALSE;
