@@ -22,7 +22,9 @@
 #   --host           allow running outside the test VM
 #
 # Setup: the selftest topology (tests/selftests/lib/netns.sh) and ESP
-# tunnel X <-> Y on the direct path (mob_tunnel, reqid 1), no netem.  One
+# tunnel X <-> Y on the direct path (mob_tunnel, reqid 1), no netem, and
+# with ESP-in-UDP a socket holding port 4500 on X and Y (as an IKE daemon's
+# would) so that decapsulation does not depend on the module.  One
 # iperf3 server on Y's inner address; the client on X's inner address, so
 # every packet is encrypted by X and decrypted by Y (and the TCP ACKs the
 # other way).
@@ -58,11 +60,28 @@ DP_FAILED=0
 dp_log() { echo "# $*"; }
 dp_err() { echo "dataplane: $*" >&2; }
 
+# dp_encap_sock NS: hold a UDP_ENCAP_ESPINUDP socket on port 4500, as an
+# IKE daemon does.  Without it nothing decapsulates ESP-in-UDP once the
+# module (whose own socket stands in only while it manages a connection
+# and the port is free) is idle or gone; with it the module uses none of
+# its own, in every configuration alike.
+dp_encap_sock() {
+	ip netns exec "$1" python3 -c '
+import signal, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 4500))
+s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP, UDP_ENCAP_ESPINUDP
+signal.pause()' &
+	ns_cleanup_add "kill $!"
+}
+
 # dp_config managed|idle|unloaded: bring the module into that state.
 dp_config() {
 	case $1 in
 	managed)
 		mob_load || return
+		mobctl -n "$NS_X" conn del name dp 2>/dev/null
+		mobctl -n "$NS_Y" conn del name dp 2>/dev/null
 		mobctl -n "$NS_X" conn add name dp reqid 1 role mobile >/dev/null &&
 			mobctl -n "$NS_Y" conn add name dp reqid 1 role gateway >/dev/null
 		;;
@@ -161,7 +180,7 @@ for proto in ("tcp", "udp"):
 udp_loss = [(c, x) for _, c, p, v, _, x in rows if p == "udp" and x is not None]
 if udp_loss:
     out.append("")
-    out.append("UDP loss (median %%): " + ", ".join(
+    out.append("UDP loss (median %): " + ", ".join(
         "%s %.1f" % (c, statistics.median([x for cc, x in udp_loss if cc == c]))
         for c in configs if any(cc == c for cc, _ in udp_loss)))
 text = "\n".join(out)
@@ -221,6 +240,10 @@ dp_main() {
 	*) dp_err "cannot load the module (XM_KO=${XM_KO:-unset})"; return 4 ;;
 	esac
 	ns_topo_mobility >"$DP_W/setup.log" 2>&1 || { dp_err "topology failed"; cat "$DP_W/setup.log" >&2; return 1; }
+	if [[ $encap == udp ]]; then
+		dp_encap_sock "$NS_X"
+		dp_encap_sock "$NS_Y"
+	fi
 	mob_tunnel "$encap" >>"$DP_W/setup.log" 2>&1 || { dp_err "tunnel failed"; cat "$DP_W/setup.log" >&2; return 1; }
 	busywait 10000 mob_ping_x2y || { dp_err "no traffic through the tunnel"; return 1; }
 	ip netns exec "$NS_Y" iperf3 -s -B "$Y_INNER4" -p "$DP_PORT" >"$DP_W/server.log" 2>&1 &

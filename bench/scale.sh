@@ -46,7 +46,7 @@
 #   memory     /proc/meminfo and /proc/slabinfo before Y's SAs, after them
 #              and after Y's conn-adds: XFRM's share (SAs + policies) and
 #              the module's share (conn-adds) per connection, largest slab
-#              caches of each
+#              caches of each (--adopt incremental: only the sum)
 #   adoption   time of Y's conn-adds (xmscale conn-add, batches of 200),
 #              and of one conn-get dump of all N connections
 #   handover   H single handovers of "home" (X moves between the direct
@@ -118,6 +118,15 @@ sc_home_regs() {
 }
 sc_home_reg_done() { (($(sc_home_regs "$1") >= $2)); }
 
+# sc_storm_done FILE N: FILE holds N rrep-received events.
+sc_storm_done() {
+	local n=0 ty rest
+	while read -r _ ty rest; do
+		[[ $ty == rrep-received ]] && n=$((n + 1))
+	done <"$1"
+	((n >= $2))
+}
+
 # sc_sas NS OUT COUNT REQID LOCAL REMOTE RSTEP LNET LSTEP RNET RSTEP SPI_OUT SPI_IN
 sc_sas() {
 	sc_x "$1" "$2" sa --count "$3" --reqid "$4" --local "$5" --remote "$6" --remote-step "$7" \
@@ -125,17 +134,28 @@ sc_sas() {
 		--spi-out "${12}" --spi-in "${13}"
 }
 
-# sc_gw_bulk D COUNT MODE CHUNK: Y's idle tunnels and their conn-adds,
-# bulk (all SAs, then all conn-adds) or incremental (chunk by chunk).
+# sc_gw_bulk D COUNT STORM MODE CHUNK: Y's idle tunnels, and the conn-adds
+# of those and of the STORM tunnels (installed already): bulk (all SAs,
+# then all conn-adds) or incremental (chunk by chunk).
 sc_gw_bulk() {
-	local d=$1 count=$2 mode=$3 chunk=$4 off n i=0
-	((count > 0)) || return 0
+	local d=$1 count=$2 storm=$3 mode=$4 chunk=$5 off n i=0
 	if [[ $mode == bulk ]]; then
-		sc_sas "$NS_Y" "$d/sa-bg.txt" "$count" "$SC_BG_REQID" "$Y_WAN4" "$SC_BG_PEER" 1 \
-			10.88.0.0/24 0 "$SC_BG_NET/32" 1 0x30000000 0x40000000 || return
+		if ((count > 0)); then
+			sc_sas "$NS_Y" "$d/sa-bg.txt" "$count" "$SC_BG_REQID" "$Y_WAN4" "$SC_BG_PEER" 1 \
+				10.88.0.0/24 0 "$SC_BG_NET/32" 1 0x30000000 0x40000000 || return
+		fi
 		sc_snap "$d" sa
-		sc_x "$NS_Y" "$d/conn-bg.txt" conn-add --count "$count" --reqid "$SC_BG_REQID" --role gateway
+		if ((storm > 0)); then
+			sc_x "$NS_Y" "$d/conn-storm-y.txt" conn-add --count "$storm" \
+				--reqid "$SC_STORM_REQID" --role gateway || return
+		fi
+		((count == 0)) ||
+			sc_x "$NS_Y" "$d/conn-bg.txt" conn-add --count "$count" --reqid "$SC_BG_REQID" --role gateway
 		return
+	fi
+	if ((storm > 0)); then
+		sc_x "$NS_Y" "$d/conn-storm-y.txt" conn-add --count "$storm" --reqid "$SC_STORM_REQID" \
+			--role gateway || return
 	fi
 	# Incremental: the addresses and SPIs of chunk k continue those of
 	# chunk k-1 (xmscale adds i to each base).
@@ -194,10 +214,7 @@ sc_size() {
 	sc_snap "$d" base
 	sc_sas "$NS_Y" "$d/sa-storm-y.txt" "$storm" "$SC_STORM_REQID" "$Y_WAN4" "$X_A4" 0 \
 		10.88.0.0/24 0 "$SC_STORM_XNET/32" 1 0x20000000 0x10000000 || return
-	sc_x "$NS_Y" "$d/conn-storm-y.txt" conn-add --count "$storm" --reqid "$SC_STORM_REQID" \
-		--role gateway || return
-	sc_gw_bulk "$d" "$bg" "$mode" "$chunk" || return
-	[[ -f $d/slabinfo-sa.txt ]] || sc_snap "$d" sa
+	sc_gw_bulk "$d" "$bg" "$storm" "$mode" "$chunk" || return
 	sc_snap "$d" conn
 	sc_x "$NS_Y" "$d/dump-y.txt" dump
 
@@ -228,7 +245,11 @@ sc_size() {
 		ns_move_x nat_b
 		sc_log "storm: $storm handovers"
 		sc_x "$NS_X" "$d/storm-handover.txt" handover --count "$storm" --reqid "$SC_STORM_REQID"
-		wait "$wy" "$wx"
+		wait "$wy"
+		# Requests X gave up on get no rrep-received: do not wait for them.
+		busywait 30000 sc_storm_done "$d/storm-x.txt" "$storm"
+		kill "$wx" 2>/dev/null
+		wait "$wx"
 		sc_x "$NS_X" "$d/dump-x-after.txt" dump
 		sc_x "$NS_Y" "$d/dump-y-after.txt" dump
 	fi
@@ -303,11 +324,16 @@ for d in sorted(glob.glob(os.path.join(W, "n*")), key=lambda p: int(os.path.base
         m0 = None
     gw = n - 1                   # connections added to Y by bulk requests
     if m0:
+        r["total_slab_b"] = (m2["Slab"] - m0["Slab"]) * 1024 / gw
+        r["total_avail_b"] = (m0["MemAvailable"] - m2["MemAvailable"]) * 1024 / gw
+    if m0 and P.get("adopt") == "bulk":
         r["xfrm_slab_b"] = (m1["Slab"] - m0["Slab"]) * 1024 / gw
         r["xfrm_avail_b"] = (m0["MemAvailable"] - m1["MemAvailable"]) * 1024 / gw
         r["mod_slab_b"] = (m2["Slab"] - m1["Slab"]) * 1024 / gw
         r["mod_avail_b"] = (m1["MemAvailable"] - m2["MemAvailable"]) * 1024 / gw
-        for name, a, b in (("xfrm", s0, s1), ("module", s1, s2)):
+        shares = (("xfrm", s0, s1), ("module", s1, s2)) if P.get("adopt") == "bulk" else \
+            (("xfrm+module", s0, s2),)
+        for name, a, b in shares:
             delta = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in set(a) | set(b)), reverse=True)
             detail.append("n=%d %s share, largest slab deltas per connection: %s" % (
                 n, name, ", ".join("%s %.0f B" % (k, v / gw) for v, k in delta[:6] if v > 0)))
@@ -394,7 +420,7 @@ for d in sorted(glob.glob(os.path.join(W, "n*")), key=lambda p: int(os.path.base
         r["storm_no_tuple"] = ay.get("drop_no_tuple")
     rows.append(r)
 
-cols = ["n", "storm", "adopt", "xfrm_slab_b", "xfrm_avail_b", "mod_slab_b", "mod_avail_b",
+cols = ["n", "storm", "adopt", "total_slab_b", "total_avail_b", "xfrm_slab_b", "xfrm_avail_b", "mod_slab_b", "mod_avail_b",
         "sa_install_s", "adopt_s", "adopt_ms_per_conn", "dump_s", "ho_n", "ho_reg_ms", "ho_gw_ms",
         "storm_tx_s", "storm_rreq_rx", "storm_moved", "storm_gw_s", "storm_total_s", "storm_rate",
         "storm_gw_ms_per_req", "storm_registered", "storm_retx", "storm_no_tuple"]
@@ -408,11 +434,11 @@ P = kv(os.path.join(W, "params"))
 o = []
 o.append("Scale, kernel %s, %s, adoption %s" % (P.get("kernel"), P.get("date"), P.get("adopt")))
 o.append("")
-o.append("| gateway connections N | XFRM slab / conn | module slab / conn | module MemAvailable / conn | SA+policy install | adopt (conn-add N) | per conn-add | conn-get dump of N |")
-o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+o.append("| gateway connections N | slab / conn (total) | XFRM slab / conn | module slab / conn | module MemAvailable / conn | SA+policy install | adopt (conn-add N) | per conn-add | conn-get dump of N |")
+o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
-    o.append("| %d | %s B | %s B | %s B | %s s | %s s | %s ms | %s s |" % (
-        r["n"], f(r.get("xfrm_slab_b"), "%.0f"), f(r.get("mod_slab_b"), "%.0f"),
+    o.append("| %d | %s B | %s B | %s B | %s B | %s s | %s s | %s ms | %s s |" % (
+        r["n"], f(r.get("total_slab_b"), "%.0f"), f(r.get("xfrm_slab_b"), "%.0f"), f(r.get("mod_slab_b"), "%.0f"),
         f(r.get("mod_avail_b"), "%.0f"), f(r.get("sa_install_s"), "%.1f"), f(r.get("adopt_s"), "%.2f"),
         f(r.get("adopt_ms_per_conn"), "%.2f"), f(r.get("dump_s"), "%.2f")))
 o.append("")
