@@ -149,7 +149,7 @@ pcap=$(mktemp --suffix=.pcap)
 ip netns exec "$NS_X" tcpdump -i any -U -w "$pcap" udp dst port 4500 >/dev/null 2>&1 &
 tcpdump_pid=$!
 ns_sleep 1
-ip netns exec "$NS_X" ping -q -i 0.01 -c 400 -I "$X_INNER4" "$Y_INNER4" >/dev/null 2>&1 &
+ip netns exec "$NS_X" ping -q -i 0.01 -c 800 -I "$X_INNER4" "$Y_INNER4" >/dev/null 2>&1 &
 ping_pid=$!
 ns_sleep 1
 ns_move_x nat_a >/dev/null 2>&1
