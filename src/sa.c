@@ -20,6 +20,22 @@ struct tmpl_walk {
 	struct xfrm_selector sel;
 };
 
+/*
+ * Whether a template of @pol has @reqid, read without @pol->lock: moves
+ * (move_templates() and xfrm_policy_migrate()) rewrite the addresses of
+ * templates, never their reqid or their number. The walks below thus skip
+ * the lock for the policies of every other connection.
+ */
+static bool pol_has_reqid(const struct xfrm_policy *pol, u32 reqid)
+{
+	int i;
+
+	for (i = 0; i < pol->xfrm_nr; i++)
+		if (pol->xfrm_vec[i].reqid == reqid)
+			return true;
+	return false;
+}
+
 /* Runs under xfrm_policy_lock with BH off: only read, never sleep. */
 static int find_out_tmpl(struct xfrm_policy *pol, int dir, int count,
 			 void *data)
@@ -28,7 +44,7 @@ static int find_out_tmpl(struct xfrm_policy *pol, int dir, int count,
 	int i;
 
 	if (dir != XFRM_POLICY_OUT || pol->type != XFRM_POLICY_TYPE_MAIN ||
-	    pol->if_id != w->if_id)
+	    pol->if_id != w->if_id || !pol_has_reqid(pol, w->reqid))
 		return 0;
 
 	/* Templates are rewritten under pol->lock (xfrm_policy_migrate). */
@@ -52,6 +68,30 @@ static int find_out_tmpl(struct xfrm_policy *pol, int dir, int count,
 	return w->found ? 1 : 0;
 }
 
+/*
+ * The outbound policy found by resolving the connection, by its selector:
+ * one hash (or inexact tree) lookup instead of a walk over every policy of
+ * the netns. Misses when the policy has another mark than the SAs, or was
+ * replaced by one with another selector; the caller then walks.
+ */
+static bool out_tmpl_bysel(const struct xm_conn *conn, struct tmpl_walk *t)
+{
+	struct xfrm_selector sel = conn->sel;
+	struct xfrm_policy *pol;
+	int err;
+
+	if (!sel.family)
+		return false;
+	pol = xfrm_policy_bysel_ctx(conn->xn->net, &conn->mark, conn->if_id,
+				    XFRM_POLICY_TYPE_MAIN, XFRM_POLICY_OUT,
+				    &sel, NULL, 0, &err);
+	if (!pol)
+		return false;
+	find_out_tmpl(pol, XFRM_POLICY_OUT, 0, t);
+	xfrm_pol_put(pol);
+	return t->found;
+}
+
 static bool out_tmpl_lookup(const struct xm_conn *conn, struct tmpl_walk *t)
 {
 	struct net *net = conn->xn->net;
@@ -60,6 +100,8 @@ static bool out_tmpl_lookup(const struct xm_conn *conn, struct tmpl_walk *t)
 	memset(t, 0, sizeof(*t));
 	t->reqid = conn->reqid;
 	t->if_id = conn->if_id;
+	if (out_tmpl_bysel(conn, t))
+		return true;
 	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_MAIN);
 	xfrm_policy_walk(net, &walk, find_out_tmpl, t);
 	xfrm_policy_walk_done(&walk, net);
@@ -125,6 +167,10 @@ static int find_states(struct xfrm_state *x, int count, void *data)
  * The outbound policy template with the connection's reqid names the local
  * and remote tunnel endpoints; the newest valid ESP tunnel SAs between them
  * with that reqid, mark and if_id become the connection's SAs.
+ *
+ * Once the connection's selector is known, the policy is looked up by it;
+ * the SPD is walked only when that fails (a first resolution, another mark
+ * on the policy, a new selector).
  *
  * Context: process context, &xm_net.lock held.
  * Return: 0 on success and @conn->sa updated, -ENOENT if the policy or an
@@ -370,7 +416,8 @@ static int collect_pols(struct xfrm_policy *pol, int dir, int count,
 	struct pol_walk *w = data;
 	int i;
 
-	if (pol->if_id != w->if_id || w->n == XM_MAX_POLS)
+	if (pol->if_id != w->if_id || w->n == XM_MAX_POLS ||
+	    !pol_has_reqid(pol, w->reqid))
 		return 0;
 	read_lock_bh(&pol->lock);
 	for (i = 0; i < pol->xfrm_nr; i++) {
