@@ -125,10 +125,13 @@ fi
 # user of each in the initial netns for the whole run keeps them enabled.
 python3 - <<'PY' &
 import os, signal, socket
+# Python 3.11 has no socket.SO_TIMESTAMPNS: 35 is SO_TIMESTAMPNS_OLD, what
+# SO_TIMESTAMPNS means on x86-64 (asm-generic/socket.h).
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 keep = []
 for fam in (socket.AF_INET, socket.AF_INET6):
     s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     try:
         s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP_ESPINUDP
     except OSError:
