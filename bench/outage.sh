@@ -385,7 +385,7 @@ ob_move() {
 # ob_analyze [--story]: CSV + summary from the work directory (python3).
 # shellcheck disable=SC2120 # --story is passed by scripts/demo.sh
 ob_analyze() {
-	python3 - "$OB_W" "$@" <<'PYEOF'
+	OB_LIB=$OB_DIR/lib python3 - "$OB_W" "$@" <<'PYEOF'
 import bisect, json, os, re, statistics, sys, time
 
 W = sys.argv[1]
@@ -397,48 +397,14 @@ for line in open(os.path.join(W, "params")):
 rtt = float(P["rtt_ms"])
 interval = int(P["interval_us"]) * 1000
 
-def load_probes(name):
-    rows, hdr = [], {}
-    path = os.path.join(W, name)
-    if not os.path.exists(path):
-        return rows, hdr
-    for line in open(path):
-        if line.startswith("#"):
-            m = re.match(r"# realtime-monotonic-ns start (-?\d+)", line)
-            if m:
-                hdr["rt"] = int(m.group(1))
-            m = re.match(r"# boottime-monotonic-ns (-?\d+)", line)
-            if m:
-                hdr["boot"] = int(m.group(1))
-            continue
-        f = line.split()
-        if len(f) == 3:
-            rows.append((int(f[0]), int(f[1]), int(f[2])))
-    rows.sort()
-    return rows, hdr
+sys.path.insert(0, os.environ["OB_LIB"])
+from probes import load_events, load_pair
 
-def load_events(name):
-    ev = []
-    path = os.path.join(W, name)
-    if os.path.exists(path):
-        for line in open(path):
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if "time-ns" in e:
-                ev.append(e)
-    return ev
-
-xy, hxy = load_probes("probes-x2y.txt")
-yx, hyx = load_probes("probes-y2x.txt")
-# Probe times are CLOCK_MONOTONIC: shift them to BOOTTIME (T0, events).
-boff = hxy.get("boot", hyx.get("boot", 0))
-rtoff = hxy.get("rt", hyx.get("rt", 0))
-xy = [(s, a + boff, b + boff) for s, a, b in xy]
-yx = [(s, a + boff, b + boff) for s, a, b in yx]
-evx = load_events("events-x.jsonl")
-evy = load_events("events-y.jsonl")
+# Probe times are CLOCK_MONOTONIC: shifted to BOOTTIME (T0, events).
+pair = load_pair(W)
+xy, yx, boff, rtoff = pair.xy, pair.yx, pair.boff, pair.rtoff
+evx = load_events(os.path.join(W, "events-x.jsonl"))
+evy = load_events(os.path.join(W, "events-y.jsonl"))
 
 # Userspace receive times of X's RTM_NEWROUTE (ip -ts, local time, us).
 rtnl = []

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host side of the handover benchmark ("make bench", "make bench-doc"):
-# builds the module (in a private directory, for one test kernel), mobctl
-# and the prober, boots one VM running bench/handover.sh, keeps the results
-# in bench/results/<date>-<kernel>-<mode>/ and copies the summary to
-# bench/results/latest/ (the only results tracked by git).
+# builds the module (in a private directory, for one test kernel), the
+# xfrm-mobility charon plugin, mobctl and the prober, boots one VM running
+# bench/handover.sh, analyses the raw data here (bench/lib/analyze.py),
+# keeps the results in bench/results/<date>-<kernel>-<mode>/ and copies the
+# summary to bench/results/latest/ (the only results tracked by git).
 #
 # Usage: bench/run.sh [--full] [--kernel KREL] [--timeout S] [--doc]
 #                     [-- HANDOVER-OPTIONS...]
@@ -13,7 +14,7 @@
 #
 #   --full        10 cycles per netem setting instead of 1 (make bench FULL=1)
 #   --kernel KREL test kernel (default: the 6.12 one of scripts/kernels.sh)
-#   --timeout S   VM timeout (default 1500 s quick, 7200 s full)
+#   --timeout S   VM timeout (default 1200 s quick, 7200 s full)
 #   --doc         also regenerate Documentation/benchmarks.rst
 #   --doc-only    only regenerate Documentation/benchmarks.rst from
 #                 bench/results/latest/ (make bench-doc)
@@ -43,7 +44,8 @@ while (($#)); do
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-[[ -n $tmo ]] || { [[ $mode == --full ]] && tmo=7200 || tmo=1500; }
+[[ -n $tmo ]] || { [[ $mode == --full ]] && tmo=7200 || tmo=1200; }
+t_start=$(date +%s)
 
 "$repo/scripts/deps.sh"
 kline=$("$repo/scripts/kernels.sh" | awk -v k="$krel" '(k == "" && $1 == "6.12") || $2 == k { print; exit }')
@@ -61,20 +63,27 @@ echo "bench: building xfrm_mobility.ko for $krel"
 make -s -C "$kdir" M="$work" modules >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 make -s -C "$repo/tools/mobctl"
 make -s -C "$repo/tests/tools"
+# The charon plugin of the module system, copied next to the module (the
+# VM sees that directory).
+make -s -C "$repo" strongswan-plugin >"$work/plugin.log" 2>&1 || { cat "$work/plugin.log" >&2; exit 1; }
+cp "$repo/build/strongswan/libstrongswan-xfrm-mobility.so" "$work/"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$results/$stamp-$krel-${mode#--}
 mkdir -p "$out"
 rc=0
 "$repo/tests/vm/run-vm.sh" --kernel "$krel" --ko "$work/xfrm_mobility.ko" --out "$out/vm" \
-	--timeout "$tmo" -- bench/handover.sh "$mode" "${extra[@]}" || rc=$?
-if [[ ! -r $out/vm/handover/summary.csv ]]; then
+	--env XM_SS_PLUGIN="$work/libstrongswan-xfrm-mobility.so" \
+	--timeout "$tmo" -- bench/handover.sh "$mode" --no-analyze "${extra[@]}" || rc=$?
+if [[ ! -r $out/vm/handover/run.txt ]]; then
 	echo "bench: no results (VM exit $rc); see $out/vm/output.log" >&2
 	exit 1
 fi
 mv "$out/vm/handover"/* "$out/"
 cat "$work/commit" >>"$out/run.txt"
+t_vm=$(date +%s)
 python3 "$here/lib/analyze.py" "$out" >/dev/null
+echo "bench: wall time $((t_vm - t_start)) s to the end of the VM, analysis $(($(date +%s) - t_vm)) s"
 mkdir -p "$results/latest"
 cp "$out"/{summary.md,summary.csv,run.txt} "$results/latest/"
 [[ -r $out/chart.png ]] && cp "$out/chart.png" "$results/latest/"

@@ -107,51 +107,21 @@ EOT
 }
 
 sw_analyze() {
-	python3 - "$OB_W" <<'PYEOF'
+	OB_LIB=$SW_DIR/lib python3 - "$OB_W" <<'PYEOF'
 import bisect, json, os, re, statistics, sys, time
 
 W = sys.argv[1]
 P = dict(l.strip().split("=", 1) for l in open(os.path.join(W, "params")) if "=" in l)
 rtt = float(P["rtt_ms"])
 
-def probes(name):
-    rows, hdr = [], {}
-    for line in open(os.path.join(W, name)):
-        if line.startswith("#"):
-            m = re.match(r"# realtime-monotonic-ns start (-?\d+)", line)
-            if m:
-                hdr["rt"] = int(m.group(1))
-            m = re.match(r"# boottime-monotonic-ns (-?\d+)", line)
-            if m:
-                hdr["boot"] = int(m.group(1))
-            continue
-        f = line.split()
-        if len(f) == 3:
-            rows.append((int(f[0]), int(f[1]), int(f[2])))
-    rows.sort()
-    return rows, hdr
+sys.path.insert(0, os.environ["OB_LIB"])
+from probes import load_events, load_pair
 
-def events(name):
-    out = []
-    path = os.path.join(W, name)
-    if os.path.exists(path):
-        for line in open(path):
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if "time-ns" in e:
-                out.append(e)
-    return out
-
-xy, h1 = probes("probes-x2y.txt")
-yx, h2 = probes("probes-y2x.txt")
-boff = h1.get("boot", h2.get("boot", 0))
-rtoff = h1.get("rt", h2.get("rt", 0))
 # Everything in CLOCK_BOOTTIME.
-xy = [(s, a + boff, b + boff) for s, a, b in xy]
-yx = [(s, a + boff, b + boff) for s, a, b in yx]
-evx, evy = events("events-x.jsonl"), events("events-y.jsonl")
+pair = load_pair(W)
+xy, yx, boff, rtoff = pair.xy, pair.yx, pair.boff, pair.rtoff
+evx = load_events(os.path.join(W, "events-x.jsonl"))
+evy = load_events(os.path.join(W, "events-y.jsonl"))
 
 sw = []
 for line in open(os.path.join(W, "moves.txt")):

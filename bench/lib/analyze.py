@@ -11,8 +11,9 @@
 # DIR holds run.txt and one directory per system (see bench/handover.sh).
 # All times are CLOCK_BOOTTIME ns: probe times (CLOCK_MONOTONIC, shifted
 # with the prober's recorded offset), the function tracer, xfrm_mobility's
-# events; wall-clock logs (the stock mover's and charon's) are converted
-# with the prober's REALTIME-MONOTONIC offset.
+# events; the packet captures' kernel timestamps (CLOCK_REALTIME) are
+# converted with the prober's REALTIME-MONOTONIC offset, recorded when the
+# probers started (the VM's clocks are not disciplined during a run).
 #
 # Per move and direction:
 #   outage  T0 -> kernel receive time of the first probe sent at or after T0
@@ -22,20 +23,22 @@
 #           arrived before the next move.
 #   lost    probes sent between T0 - 1 RTT and that first probe that never
 #           arrived (netem's random loss included).
-#   detect  T0 -> the system's own first action on the new path:
-#           module     X's sa-moved event (the RREQ leaves), rebind: Y's
-#           wireguard  the send time of the first X->Y probe delivered
-#                      (WireGuard needs no signalling)
-#           stock      X's mover installed the new SAs (rebind: Y's)
-#           strongSwan X's charon sent its first IKE packet from the new
-#                      address (rebind: Y's charon logged the NAT mapping)
+#   detect  T0 -> the first packet sent on the new path, the same for
+#           every system, from tcpdump captures (capture-x.pcap,
+#           capture-y.pcap): a move of X: the first packet X sends from
+#           its new address (any protocol: IKE, ESP, ESP-in-UDP,
+#           WireGuard); NAT rebinding (X's address does not change): the
+#           first packet Y sends to X's new mapping (RA's address, a new
+#           port), captured on Y's uplink behind netem and corrected by
+#           the configured one-way delay.  The captures' timestamps are
+#           the kernel's, converted from CLOCK_REALTIME to T0's clock with
+#           the offset the prober recorded.  moves.csv names the packet.
 # Summary per system x scenario x RTT x loss: median and p95 (nearest
 # rank) in ms and in RTT units, median lost probes, median detection,
 # moves without recovery.
 
 import bisect
 import csv
-import json
 import math
 import os
 import re
@@ -44,6 +47,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probes import load_events, load_pair, load_pcap  # noqa: E402
 
 SYS_ORDER = ["module", "mobike", "reauth", "reauth-mbb", "wireguard", "stock"]
 SYS_NAME = {
@@ -55,6 +61,7 @@ SYS_NAME = {
     "stock": "stock XFRM + script",
 }
 SCEN_ORDER = ["d2n", "n2n", "n2d", "rebind"]
+RA_WAN4 = "203.0.113.1"
 SCEN_NAME = {
     "d2n": "direct -> NAT",
     "n2n": "NAT -> other NAT",
@@ -62,6 +69,10 @@ SCEN_NAME = {
     "rebind": "NAT rebinding",
 }
 MS = 1e6
+DETECT_TEXT = ("Detect = median time from T0 to the first packet sent on the new path, one definition "
+               "for all systems, from packet captures (kernel timestamps, converted to T0's clock): "
+               "for a move, the first packet X sends from its new address (any protocol: IKE, ESP, "
+               "ESP-in-UDP, WireGuard); for NAT rebinding, the first packet Y sends to X's new mapping.")
 
 
 def read_kv(path):
@@ -84,26 +95,6 @@ def read_run(path):
     return d
 
 
-def load_probes(path):
-    rows, hdr = [], {}
-    if not os.path.exists(path):
-        return rows, hdr
-    for line in open(path):
-        if line.startswith("#"):
-            m = re.match(r"# realtime-monotonic-ns start (-?\d+)", line)
-            if m:
-                hdr["rt"] = int(m.group(1))
-            m = re.match(r"# boottime-monotonic-ns (-?\d+)", line)
-            if m:
-                hdr["boot"] = int(m.group(1))
-            continue
-        f = line.split()
-        if len(f) == 3:
-            rows.append((int(f[0]), int(f[1]), int(f[2])))
-    rows.sort()
-    return rows, hdr
-
-
 def trace_times(path):
     """{function: first BOOTTIME ns} of a saved ftrace buffer."""
     out = {}
@@ -121,6 +112,22 @@ def trace_times(path):
     return out
 
 
+def trace_all(path):
+    """[(BOOTTIME ns, function)] of a saved ftrace buffer, in order."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    re_ = re.compile(r"\s(\d+)\.(\d{6}):\s+(\w+)")
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        m = re_.search(line)
+        if m:
+            out.append((int(m.group(1)) * 10**9 + int(m.group(2)) * 1000, m.group(3)))
+    out.sort()
+    return out
+
+
 def pct(vals, p):
     v = sorted(vals)
     if not v:
@@ -134,64 +141,28 @@ class System:
         self.w = os.path.join(w, name)
         self.name = name
         self.params = read_run(os.path.join(self.w, "params"))
-        self.xy, h1 = load_probes(os.path.join(self.w, "probes-x2y.txt"))
-        self.yx, h2 = load_probes(os.path.join(self.w, "probes-y2x.txt"))
-        self.boff = h1.get("boot", h2.get("boot", 0))
-        self.rtoff = h1.get("rt", h2.get("rt", 0))
-        self.xy = [(s, a + self.boff, b + self.boff) for s, a, b in self.xy]
-        self.yx = [(s, a + self.boff, b + self.boff) for s, a, b in self.yx]
+        pair = load_pair(self.w)
+        self.xy, self.yx, self.boff, self.rtoff = pair.xy, pair.yx, pair.boff, pair.rtoff
+        self.rt2boot = pair.rt2boot
         self.sends = {id(self.xy): [r[1] for r in self.xy], id(self.yx): [r[1] for r in self.yx]}
-        self.evx = self.load_events("events-x.jsonl")
-        self.evy = self.load_events("events-y.jsonl")
-        self.mover = {r: self.load_mover("mover-%s.log" % r) for r in ("x", "y")}
-        self.charon = {r: self.load_charon("ss/%s/charon.log" % r) for r in ("mob", "gw")}
+        self.evx = load_events(os.path.join(self.w, "events-x.jsonl"))
+        self.evy = load_events(os.path.join(self.w, "events-y.jsonl"))
+        self.cap = {"x": self.load_capture("capture-x.pcap")}
+        self.cap_y = sorted((self.rt2boot(p[0]),) + p[1:]
+                            for p in load_pcap(os.path.join(self.w, "capture-y.pcap")))
 
-    def rt2boot(self, rt_ns):
-        return rt_ns - self.rtoff + self.boff
-
-    def load_events(self, name):
-        ev = []
-        p = os.path.join(self.w, name)
-        if os.path.exists(p):
-            for line in open(p):
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if "time-ns" in e:
-                    ev.append(e)
-        return ev
-
-    def load_mover(self, name):
-        out = []
-        p = os.path.join(self.w, name)
-        if os.path.exists(p):
-            for line in open(p):
-                f = line.split(None, 1)
-                if len(f) == 2 and f[0].isdigit():
-                    out.append((self.rt2boot(int(f[0]) * 1000), f[1].strip()))
-        return out
-
-    def load_charon(self, name):
-        out = []
-        p = os.path.join(self.w, name)
-        if not os.path.exists(p):
-            return out
-        # "HH:MM:SS.mmm NN[XXX] text", local time of the run's day.
-        ref = self.xy or self.yx
-        if not ref:
-            return out
-        day = time.strftime("%Y-%m-%d", time.localtime((ref[0][1] - self.boff + self.rtoff) / 1e9))
-        base = None
-        for line in open(p):
-            m = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) (.*)", line)
-            if not m:
-                continue
-            if base is None:
-                base = time.mktime(time.strptime(day, "%Y-%m-%d"))
-            t = base + int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
-            rt = int(t) * 10**9 + int(m.group(4)) * 10**6
-            out.append((self.rt2boot(rt), m.group(5)))
+    def load_capture(self, name):
+        """{source address: (sorted BOOTTIME ns, kinds)} of a capture."""
+        out = {}
+        for p in load_pcap(os.path.join(self.w, name)):
+            t, k = self.rt2boot(p[0]), p[1]
+            ts, kinds = out.setdefault(k, ([], []))
+            ts.append(t)
+            kinds.append(p[3])
+        for ts, kinds in out.values():
+            if any(b < a for a, b in zip(ts, ts[1:])):
+                z = sorted(zip(ts, kinds))
+                ts[:], kinds[:] = [a for a, _ in z], [b for _, b in z]
         return out
 
     def first_delivered(self, rows, t0, t_end):
@@ -220,32 +191,43 @@ class System:
         lost = sum(1 for s in range(math.ceil(lo), fn[0]) if s not in seqs)
         return dict(outage=fn[2] - t0, send=fn[1], recv=fn[2], lost=lost)
 
-    def detect(self, mv, t0, t_end, new_addr, first_xy):
-        scen = mv["scen"]
-        lo = t0 - 10 * 10**6
-        if self.name == "module":
-            evs = self.evy if scen == "rebind" else self.evx
-            for e in evs:
-                if e.get("type") == "sa-moved" and lo <= e["time-ns"] < t_end:
-                    return e["time-ns"] - t0
-            return None
-        if self.name == "wireguard":
-            return first_xy["send"] - t0 if first_xy else None
-        if self.name == "stock":
-            for t, text in self.mover["y" if scen == "rebind" else "x"]:
-                if text.startswith("moved") and lo <= t < t_end:
-                    return t - t0
-            return None
-        # strongSwan
-        if scen == "rebind":
-            for t, text in self.charon["gw"]:
-                if "NAT mappings of" in text and lo <= t < t_end:
-                    return t - t0
-            return None
-        for t, text in self.charon["mob"]:
-            if lo <= t < t_end and ("sending packet: from %s[" % new_addr) in text:
-                return t - t0
-        return None
+    def detect(self, mv, t0, t_end, new_addr):
+        """(ns, kind): T0 to the first packet sent on the new path, from
+        the captures.  A move of X: the first packet X sends from its new
+        address (any protocol).  NAT rebinding (X keeps its address, RA
+        maps its flows to new ports): the first packet Y sends to X's new
+        mapping, the port of the first packet from RA after T0 that no
+        packet from RA used in the 2 s before; Y's capture sees its own
+        packets after netem's one-way delay, which is subtracted."""
+        if mv["scen"] != "rebind":
+            c = self.cap["x"]
+            if new_addr not in c:
+                return None, None
+            ts, kinds = c[new_addr]
+            i = bisect.bisect_left(ts, t0)
+            if i < len(ts) and ts[i] < t_end:
+                return ts[i] - t0, kinds[i]
+            return None, None
+        pk = self.cap_y
+        shift = mv["rtt"] * 10**6 // 2
+        lo = bisect.bisect_left(pk, (t0 - 2 * 10**9,))
+        mid = bisect.bisect_left(pk, (t0,))
+        old = set(p[4] for p in pk[lo:mid] if p[1] == RA_WAN4)
+        new = None
+        for p in pk[mid:]:
+            if p[0] >= t_end:
+                break
+            if p[1] == RA_WAN4 and p[4] not in old:
+                new = p[4]
+                break
+        if new is None:
+            return None, None
+        for p in pk[mid:]:
+            if p[0] - shift >= t_end:
+                break
+            if p[2] == RA_WAN4 and p[5] == new and p[0] - shift >= t0:
+                return p[0] - shift - t0, p[3]
+        return None, None
 
 
 def analyze(w):
@@ -262,33 +244,48 @@ def analyze(w):
         end_ns = S.params.get("end_ns")
         end_boot = S.rt2boot(int(end_ns)) if end_ns else float("inf")
         moves = []
+        # One trace for the whole system run (trace.txt), or one per move.
+        whole = trace_all(os.path.join(S.w, "trace.txt"))
+        pos = "a"
         for line in open(os.path.join(S.w, "moves.txt")):
             f = line.split()
             if len(f) < 8:
                 continue
             mv = dict(idx=int(f[0]), cyc=int(f[1]), scen=f[2], rtt=int(f[3]), loss=f[4],
                       t0u=int(f[5]), rc=int(f[6]), conv=int(f[7]))
-            tr = trace_times(os.path.join(S.w, "trace-%d.txt" % mv["idx"]))
             key = "ctnetlink_del_conntrack" if mv["scen"] == "rebind" else "__inet_del_ifa"
-            if key in tr:
-                mv["t0"], mv["src"] = tr[key], "ftrace"
+            tu = S.rt2boot(mv["t0u"])
+            t0 = None
+            if whole:
+                # The first call after the script read its clock just
+                # before the trigger (2 ms for the clock conversion).
+                for t, fn in whole[bisect.bisect_left(whole, (tu - 2 * 10**6, "")):]:
+                    if t > tu + 5 * 10**9:
+                        break
+                    if fn == key:
+                        t0 = t
+                        break
             else:
-                mv["t0"], mv["src"] = S.rt2boot(mv["t0u"]), "user"
-            moves.append(mv)
-        # X's address after each move (a cycle starts on uplink a).
-        pos = "a"
-        for i, mv in enumerate(moves):
+                t0 = trace_times(os.path.join(S.w, "trace-%d.txt" % mv["idx"])).get(key)
+            if t0 is not None:
+                mv["t0"], mv["src"] = t0, "ftrace"
+            else:
+                mv["t0"], mv["src"] = tu, "user"
+            # X's address after the move: recorded, or (older results,
+            # a cycle starting direct on uplink a) derived.
             if mv["scen"] != "rebind":
                 pos = "b" if pos == "a" else "a"
-            mv["new_addr"] = "10.0.2.2" if pos == "b" else "10.0.1.2"
+            mv["new_addr"] = f[8] if len(f) > 8 else ("10.0.2.2" if pos == "b" else "10.0.1.2")
+            moves.append(mv)
+        for i, mv in enumerate(moves):
             t_end = moves[i + 1]["t0"] - 5 * 10**8 if i + 1 < len(moves) else end_boot
             rtt_ns = mv["rtt"] * 10**6
             a = S.direction(S.xy, mv["t0"], t_end, rtt_ns)
             b = S.direction(S.yx, mv["t0"], t_end, rtt_ns)
-            d = S.detect(mv, mv["t0"], t_end, mv["new_addr"], a)
+            d, kind = S.detect(mv, mv["t0"], t_end, mv["new_addr"])
             rows.append(dict(system=name, rtt=mv["rtt"], loss=mv["loss"], scen=mv["scen"],
                              cyc=mv["cyc"], move=mv["idx"], src=mv["src"],
-                             conv=mv["conv"], x2y=a, y2x=b, detect=d))
+                             conv=mv["conv"], x2y=a, y2x=b, detect=d, detect_kind=kind))
     return run, rows, skipped
 
 
@@ -301,14 +298,15 @@ def write_moves(w, rows):
         c = csv.writer(f)
         c.writerow(["system", "rtt_ms", "loss_pct", "scenario", "cycle", "move", "t0_src",
                     "converged_ms", "x2y_outage_ms", "x2y_lost",
-                    "y2x_outage_ms", "y2x_lost", "detect_ms"])
+                    "y2x_outage_ms", "y2x_lost", "detect_ms", "detect_packet"])
         for r in rows:
             a, b = r["x2y"] or {}, r["y2x"] or {}
             c.writerow([r["system"], r["rtt"], r["loss"], r["scen"], r["cyc"], r["move"], r["src"],
                         r["conv"],
                         f3(a["outage"] / MS if a else None), a.get("lost", ""),
                         f3(b["outage"] / MS if b else None), b.get("lost", ""),
-                        f3(r["detect"] / MS if r["detect"] is not None else None)])
+                        f3(r["detect"] / MS if r["detect"] is not None else None),
+                        r["detect_kind"] or ""])
 
 
 SUM_COLS = ["system", "scenario", "rtt_ms", "loss_pct", "moves", "not_recovered",
@@ -452,7 +450,7 @@ def write_md(w, run, summ, skipped, rows):
               run.get("mode", "?"), run.get("cycles", "?"), run.get("interval_us", "?")),
            "", "Outage = T0 (the address event, kernel timestamp) to the first probe delivered on the new "
            "path; median / p95 in ms, in brackets in RTT units. Lost = median lost probes. "
-           "Detect = median T0 to the system's first action on the new path (see bench/lib/analyze.py).", ""]
+           + DETECT_TEXT, ""]
     if skipped:
         out += ["Skipped: " + ", ".join("%s (%s)" % kv for kv in skipped.items()), ""]
     for title, hdr, rws in table_rows(summ):
@@ -531,9 +529,8 @@ def rst(w):
                                                                   run.get("cycles", "?")), "",
            "Outage: from T0 (the address event's kernel timestamp; for NAT rebinding the conntrack "
            "flush) to the first probe delivered on the new path, median / p95 in ms and, in brackets, "
-           "in RTT units. Lost: median probes lost. Detect: median time from T0 to the system's "
-           "first action on the new path. Under TCG every number carries emulation noise (tens of ms); "
-           "compare within a table.", ""]
+           "in RTT units. Lost: median probes lost. " + DETECT_TEXT + " Under TCG every number "
+           "carries emulation noise (tens of ms); compare within a table.", ""]
 
     def grid(hdr, rows):
         widths = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)]

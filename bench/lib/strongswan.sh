@@ -112,10 +112,46 @@ hb_ss_setup() {
 	busywait 10000 mob_ping_x2y
 }
 
+# hb_ss_adopted NS: the module manages a connection named home-<id> in NS
+# (the plugin adopted the CHILD_SA).
+hb_ss_adopted() {
+	"$MOBCTL" -n "$1" show dump 2>/dev/null | awk -F'\t' '$2 ~ /^home-[0-9]+$/ { f = 1 } END { exit !f }'
+}
+
+# hb_ss_module_setup: the module system.  charon on both sides with the
+# example configurations of Documentation/examples/strongswan/{mobile,
+# gateway} (MOBIKE off, roam events off on X, the xfrm-mobility plugin
+# adopting CHILD_SA "home" as a mobile / gateway connection), X initiates.
+# The plugin: XM_SS_PLUGIN (bench/run.sh builds and passes it), else the
+# repository's build/strongswan.
+hb_ss_module_setup() {
+	local base=/tmp/hb-ss-module ex=$HB_REPO/Documentation/examples/strongswan
+	rm -rf "$base"
+	ss_available || { echo "strongSwan (charon, swanctl) missing" >&2; return 4; }
+	SS_PLUGIN=${XM_SS_PLUGIN:-$HB_REPO/build/strongswan/libstrongswan-xfrm-mobility.so}
+	[[ -r $SS_PLUGIN ]] || { echo "no xfrm-mobility charon plugin at $SS_PLUGIN (make strongswan-plugin)" >&2; return 4; }
+	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan || return
+	SS_RUN=$base/run
+	HB_SS_BASE=$base
+	ss_start "$NS_Y" gw "$ex/gateway" && ss_start "$NS_X" mob "$ex/mobile" && ss_initiate mob home || return
+	if ! busywait 10000 hb_ss_adopted "$NS_X" || ! busywait 10000 hb_ss_adopted "$NS_Y"; then
+		echo "the xfrm-mobility plugin did not adopt CHILD_SA home" >&2
+		"$MOBCTL" -n "$NS_X" show >&2
+		"$MOBCTL" -n "$NS_Y" show >&2
+		return 1
+	fi
+	busywait 10000 mob_ping_x2y
+}
+
 # hb_ss_collect: instance directories (logs, configurations) into $HB_SW/ss.
 hb_ss_collect() {
 	[[ -n ${HB_SS_BASE:-} && -d $HB_SS_BASE/run ]] || return 0
-	mkdir -p "$HB_SW/ss" && cp -r "$HB_SS_BASE"/run/. "$HB_SW/ss/" && cp -r "$HB_SS_BASE/conf" "$HB_SW/ss/conf"
+	# Not the plugin directory copies, nor the VICI sockets (a charon
+	# killed late leaves its socket; the results directory cannot hold
+	# one).
+	rm -rf "$HB_SS_BASE"/run/*/plugins "$HB_SS_BASE"/run/*/charon.vici
+	mkdir -p "$HB_SW/ss" && cp -r "$HB_SS_BASE"/run/. "$HB_SW/ss/"
+	[[ -d $HB_SS_BASE/conf ]] && cp -r "$HB_SS_BASE/conf" "$HB_SW/ss/conf"
 	rm -rf "$HB_SS_BASE"
 	HB_SS_BASE=''
 }

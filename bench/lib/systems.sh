@@ -13,9 +13,11 @@
 # and writes what it learns about its own timing into $HB_SW (the system's
 # work directory): see bench/lib/analyze.py for the files it reads.
 #
-#   module      xfrm_mobility: SAs installed by hb_sa_setup (ip xfrm now,
-#               IKE later), "mobctl daemon" on X, "mobctl -j monitor" on
-#               both ends
+#   module      xfrm_mobility: strongSwan establishes the SAs (the
+#               example configurations of Documentation/examples/strongswan,
+#               MOBIKE off) and the xfrm-mobility charon plugin adopts the
+#               CHILD_SA into the module on both ends; "mobctl daemon" on X
+#               moves it, "mobctl -j monitor" on both ends
 #   wireguard   Debian's wireguard.ko with wg(8), endpoint roaming
 #   stock       plain XFRM, SAs re-created by bench/lib/xfrm-mover.sh
 #   mobike      strongSwan MOBIKE, module not managing the SAs
@@ -34,20 +36,13 @@ hb_bg() {
 	HB_PIDS+=($!)
 }
 
-# hb_sa_setup: the SA pair of the module system.  The one place that
-# decides how the SAs come to be (ip xfrm as bench/outage.sh; an IKE
-# daemon once tests/selftests/lib/strongswan.sh can start one).
-hb_sa_setup() {
-	mob_tunnel udp
-}
-
 # --- xfrm_mobility ------------------------------------------------------------
 
+# The module system's SAs come from strongSwan (hb_ss_module_setup in
+# bench/lib/strongswan.sh): the plugin adds the CHILD_SA "home" to the
+# module as connection home-<IKE_SA unique id> on each side.
 sys_module_setup() {
-	hb_sa_setup || return
-	mobctl -n "$NS_X" conn add name home reqid 1 role mobile >/dev/null || return
-	mobctl -n "$NS_Y" conn add name home reqid 1 role gateway >/dev/null || return
-	busywait 10000 mob_ping_x2y
+	hb_ss_module_setup
 }
 
 sys_module_start() {
