@@ -182,11 +182,13 @@ hb_helpers_stop() {
 
 # hb_pinger_start: a ping from X's inner address to Y's every 100 ms for
 # the whole system run (bench/lib/pinger.py); it keeps the CLOCK_REALTIME
-# (us) of the latest reply in $HB_SW/lastreply, which the shell polls with
+# (us) of the latest reply in $HB_REPLY (on the VM's tmpfs, not in the
+# results directory: a read there is a round trip to the host), which the
+# shell polls with
 # "read" (no exec: under TCG an exec takes up to seconds).
 hb_pinger_start() {
-	: >"$HB_SW/lastreply"
-	hb_bg ip netns exec "$NS_X" python3 "$HB_DIR/lib/pinger.py" "$X_INNER4" "$Y_INNER4" "$HB_SW/lastreply"
+	HB_REPLY=$(mktemp /tmp/hb-lastreply.XXXXXX)
+	hb_bg ip netns exec "$NS_X" python3 "$HB_DIR/lib/pinger.py" "$X_INNER4" "$Y_INNER4" "$HB_REPLY"
 }
 
 # hb_netem RTT_MS LOSS_PCT: delay RTT/2 and loss on both directions of
@@ -222,7 +224,7 @@ hb_trace_init() {
 # hb_replied_since US: the pinger saw a reply after CLOCK_REALTIME US.
 hb_replied_since() {
 	local t=0
-	read -r t <"$HB_SW/lastreply" 2>/dev/null
+	read -r t <"$HB_REPLY" 2>/dev/null
 	((${t:-0} > $1))
 }
 
@@ -235,12 +237,13 @@ hb_wait() {
 	local t0=$1 rtt=$2 since now bound=$((HB_BOUND * 1000000))
 	since=$((t0 + rtt * 1000 + 100000))
 	while :; do
-		now=${EPOCHREALTIME/./}
 		if hb_replied_since "$since"; then
+			now=${EPOCHREALTIME/./}
 			HB_CONV=$(((now - t0) / 1000))
 			HB_DWELL_END=$((now + HB_DWELL_US))
 			return 0
 		fi
+		now=${EPOCHREALTIME/./}
 		((now - t0 > bound)) && { HB_CONV=-1; HB_DWELL_END=$now; return 1; }
 		ns_sleep 0.02
 	done

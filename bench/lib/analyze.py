@@ -443,11 +443,76 @@ def machine_line(run):
                                ", module at commit %s" % run["commit"] if run.get("commit") else "")
 
 
+def wall_line(run):
+    """Wall time per system and in total, as run.txt has it."""
+    parts = ["%s %s s" % (SYS_NAME.get(k[7:], k[7:]), v) for k, v in run.items()
+             if k.startswith("wall_s_") and k != "wall_s_total" and v]
+    if not parts:
+        return None
+    return "Wall time in the VM: %s; total %s s." % (", ".join(parts), run.get("wall_s_total", "?"))
+
+
+def params_line(run):
+    return ("settle %s s, dwell %s s, bound %s s%s" %
+            (run.get("settle", "?"), run.get("dwell", "?"), run.get("bound", "?"),
+             ", time budget per netem setting %s s" % run["cell_budget"]
+             if run.get("cell_budget", "0") not in ("", "0") else ""))
+
+
+def not_ahead(summ):
+    """Cells where the module's median outage is not below MOBIKE's or
+    WireGuard's, or where the module did not recover: (text, ...)."""
+    idx = {(d["system"], d["scenario"], d["rtt_ms"], d["loss_pct"]): d for d in summ}
+    out = []
+    for d in summ:
+        if d["system"] != "module":
+            continue
+        k = (d["scenario"], d["rtt_ms"], d["loss_pct"])
+        where = "%s, RTT %d ms, loss %s %%" % (SCEN_NAME.get(d["scenario"], d["scenario"]),
+                                              d["rtt_ms"], d["loss_pct"])
+        for dirn, dn in (("x2y", "X->Y"), ("y2x", "Y->X")):
+            a = d[dirn + "_med_ms"]
+            if a is None:
+                out.append("%s, %s: the module did not recover within the bound" % (where, dn))
+                continue
+            for other in ("mobike", "wireguard"):
+                o = idx.get((other,) + k)
+                b = o[dirn + "_med_ms"] if o else None
+                if b is not None and a >= b:
+                    out.append("%s, %s: %s %.0f ms vs module %.0f ms" %
+                               (where, dn, SYS_NAME[other], b, a))
+    return out
+
+
+def time_rows(w, run):
+    """Per system, seconds spent per phase (timing.txt of bench/handover.sh)."""
+    phases = ["topology", "setup", "capture", "start", "netem", "dwell", "settle", "wait", "stop"]
+    rows = []
+    for name in run.get("systems", "").split(","):
+        p = os.path.join(w, name, "timing.txt")
+        if not os.path.exists(p):
+            continue
+        tot = dict.fromkeys(phases, 0)
+        moves = 0
+        for line in open(p):
+            f = line.split()
+            if f and f[0] == "move":
+                moves += 1
+            for kv in f:
+                k, _, v = kv.partition("=")
+                if k in tot and v.isdigit():
+                    tot[k] += int(v)
+        rows.append([SYS_NAME.get(name, name), str(moves)] + ["%.0f" % (tot[k] / 1000) for k in phases]
+                    + [run.get("wall_s_" + name, "")])
+    return ["system", "moves"] + phases + ["wall"], rows
+
+
 def write_md(w, run, summ, skipped, rows):
     out = ["# Handover latency, side by side", "",
            "Date %s, kernel %s, %s; %s mode (%s cycles per netem setting), probe every %s us each way."
            % (run.get("date", "?"), run.get("kernel", "?"), machine_line(run),
               run.get("mode", "?"), run.get("cycles", "?"), run.get("interval_us", "?")),
+           "", params_line(run) + ". " + (wall_line(run) or ""),
            "", "Outage = T0 (the address event, kernel timestamp) to the first probe delivered on the new "
            "path; median / p95 in ms, in brackets in RTT units. Lost = median lost probes. "
            + DETECT_TEXT, ""]
@@ -457,6 +522,13 @@ def write_md(w, run, summ, skipped, rows):
         out += ["## " + title, "", md_table(hdr, rws), ""]
     hdr, rws = ratio_rows(summ)
     out += ["## Ratios of median outages", "", "Below 1: the module is faster.", "", md_table(hdr, rws), ""]
+    th, tr = time_rows(w, run)
+    if tr:
+        out += ["## Where the time went (s)", "", "Per system: setup phases, netem changes, and per move "
+                "the dwell after the previous move, the settle time and the wait for convergence.", "",
+                md_table(th, tr), ""]
+    na = not_ahead(summ)
+    out += ["## Where the module is not ahead", ""] + (["* " + t for t in na] or ["(nowhere)"]) + [""]
     with open(os.path.join(w, "summary.md"), "w") as f:
         f.write("\n".join(out))
     print("\n".join(out))
@@ -517,20 +589,29 @@ def rst(w):
            "(``bench/results/latest/``); do not edit by hand.", "",
            "The same topology (``tests/selftests/lib/netns.sh``), netem settings, probe streams "
            "(``tests/tools/prober.c``, a probe every %s us each way, kernel receive timestamps) and "
-           "moves for every system, in one VM boot: xfrm_mobility (``mobctl daemon`` on X), strongSwan "
-           "MOBIKE, strongSwan reauthentication without MOBIKE (make_before_break no and yes), "
-           "WireGuard roaming, and stock XFRM moved by a userspace script "
+           "moves for every system, in one VM boot: xfrm_mobility (strongSwan sets up the SA with the "
+           "configurations of ``Documentation/examples/strongswan/``, MOBIKE off; the xfrm-mobility "
+           "charon plugin hands the CHILD_SA to the module; ``mobctl daemon`` on X moves it), "
+           "strongSwan MOBIKE, strongSwan reauthentication without MOBIKE (make_before_break no and "
+           "yes), WireGuard roaming, and stock XFRM moved by a userspace script "
            "(``bench/lib/xfrm-mover.sh``). Method and definitions: ``bench/handover.sh`` and "
            "``bench/lib/analyze.py``." % run.get("interval_us", "2000"), "",
+           "Scenarios: X moves make-before-break (the new address and route appear 1 s before the old "
+           "address is deleted) between a direct uplink, one behind NAT A and one behind NAT B; NAT "
+           "rebinding flushes NAT A's conntrack table while X stays, so that X's flows continue from "
+           "new ports. One cycle: direct -> NAT B -> NAT A -> rebinding -> NAT B -> direct.", "",
            "* Date: %s" % run.get("date", "?"),
            "* Kernel: %s" % run.get("kernel", "?"),
            "* Machine: %s" % machine_line(run),
-           "* Mode: %s, %s cycles of 5 moves per netem setting" % (run.get("mode", "?"),
-                                                                  run.get("cycles", "?")), "",
+           "* Mode: %s, up to %s cycles of 5 moves per netem setting (%s)" % (
+               run.get("mode", "?"), run.get("cycles", "?"), params_line(run)),
+           ] + (["* " + wall_line(run)] if wall_line(run) else []) + ["",
            "Outage: from T0 (the address event's kernel timestamp; for NAT rebinding the conntrack "
            "flush) to the first probe delivered on the new path, median / p95 in ms and, in brackets, "
-           "in RTT units. Lost: median probes lost. " + DETECT_TEXT + " Under TCG every number "
-           "carries emulation noise (tens of ms); compare within a table.", ""]
+           "in RTT units. Lost: median probes lost. " + DETECT_TEXT + " No recovery: no probe got "
+           "through in that direction before the next move (the script waits at most the bound for "
+           "both directions). Under TCG every number carries emulation noise (tens of ms); compare "
+           "within a table.", ""]
 
     def grid(hdr, rows):
         widths = [max(len(str(x)) for x in col) for col in zip(hdr, *rows)]
@@ -549,6 +630,14 @@ def rst(w):
     hdr, rows = ratio_rows(summ)
     t = "Ratios of median outages (below 1: the module is faster)"
     out += [t, "-" * len(t), ""] + (grid(hdr, rows) if rows else ["(no module results)"]) + [""]
+    t = "Where the module is not ahead, and why"
+    out += [t, "-" * len(t), "", "Cells where the module's median outage is not below strongSwan "
+            "MOBIKE's or WireGuard's, or where it did not recover:", ""]
+    out += ["* " + x for x in not_ahead(summ)] or ["* (none)"]
+    out += [""]
+    notes = os.path.join(w, "notes.rst")
+    if os.path.exists(notes):
+        out += [open(notes).read().rstrip("\n"), ""]
     sys.stdout.write("\n".join(out))
 
 
