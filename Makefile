@@ -10,9 +10,12 @@
 #                        warnings are errors
 #   make check           the whole test suite (installs its dependencies)
 #   make demo            the handover demo in a VM
-#   make bench [FULL=1]  handover latency of the module, strongSwan, WireGuard
-#                        and stock XFRM in a VM (bench/run.sh); bench-doc
-#                        regenerates Documentation/benchmarks.rst
+#   make bench [FULL=1]  handover latency of the module (set up by strongSwan and
+#                        its charon plugin), strongSwan, WireGuard and stock
+#                        XFRM in a VM (bench/run.sh: builds the module, the
+#                        plugin and the tools first; BENCH_KREL picks the
+#                        kernel); bench-doc regenerates
+#                        Documentation/benchmarks.rst
 #   make bench-dataplane module managing / idle / not loaded: iperf3 through
 #   make bench-scale     one tunnel; gateway with 1k-100k connections: memory,
 #                        adoption, handover, RREQ storm (VM, BENCH_KREL,
@@ -83,7 +86,7 @@ demo:
 	scripts/demo.sh
 
 bench:
-	bench/run.sh $(if $(FULL),--full)
+	bench/run.sh $(if $(FULL),--full) $(if $(BENCH_KREL),--kernel $(BENCH_KREL))
 
 bench-doc:
 	bench/run.sh --doc-only
