@@ -358,12 +358,7 @@ hb_capture_wait() {
 hb_system_stop() {
 	local p pid
 	ob_probers_stop
-	for p in "${HB_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${HB_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
+	ob_stop_pids "${HB_PIDS[@]}"
 	HB_PIDS=()
 	hb_helpers_stop
 	# The function tracer ran for the whole system: its buffer holds every

@@ -245,15 +245,20 @@ ob_probers_stop() {
 	OB_PROBER_PIDS=()
 }
 
-ob_stop_all() {
+# ob_stop_pids PID...: SIGTERM to each, then reap them.
+ob_stop_pids() {
 	local p
-	ob_probers_stop
-	for p in "${OB_PIDS[@]}"; do
+	for p; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${OB_PIDS[@]}"; do
+	for p; do
 		wait "$p" 2>/dev/null
 	done
+}
+
+ob_stop_all() {
+	ob_probers_stop
+	ob_stop_pids "${OB_PIDS[@]}"
 	OB_PIDS=()
 	ob_trace_fini
 	# XfrmOutStateInvalid etc.: packets the kernel dropped around the moves.

@@ -95,23 +95,6 @@ def read_run(path):
     return d
 
 
-def trace_times(path):
-    """{function: first BOOTTIME ns} of a saved ftrace buffer."""
-    out = {}
-    if not os.path.exists(path):
-        return out
-    re_ = re.compile(r"\s(\d+)\.(\d{6}):\s+(\w+)")
-    for line in open(path):
-        if line.startswith("#"):
-            continue
-        m = re_.search(line)
-        if m:
-            fn = m.group(3)
-            if fn not in out:
-                out[fn] = int(m.group(1)) * 10**9 + int(m.group(2)) * 1000
-    return out
-
-
 def trace_all(path):
     """[(BOOTTIME ns, function)] of a saved ftrace buffer, in order."""
     out = []
@@ -125,6 +108,14 @@ def trace_all(path):
         if m:
             out.append((int(m.group(1)) * 10**9 + int(m.group(2)) * 1000, m.group(3)))
     out.sort()
+    return out
+
+
+def trace_times(path):
+    """{function: first BOOTTIME ns} of a saved ftrace buffer."""
+    out = {}
+    for t, fn in trace_all(path):
+        out.setdefault(fn, t)
     return out
 
 
