@@ -3,6 +3,7 @@
  * xfrm_mobility: the per-netns table of managed connections.
  */
 
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <net/netlink.h>
@@ -17,6 +18,54 @@ static bool same_selector(const struct xm_conn *a, const struct xm_conn *b)
 {
 	return a->reqid == b->reqid && a->if_id == b->if_id &&
 	       a->mark.v == b->mark.v && a->mark.m == b->mark.m;
+}
+
+/* Names are compared over the whole zero-padded array. */
+static const struct rhashtable_params xm_name_params = {
+	.key_len = sizeof_field(struct xm_conn, name),
+	.key_offset = offsetof(struct xm_conn, name),
+	.head_offset = offsetof(struct xm_conn, name_node),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params xm_reqid_params = {
+	.key_len = sizeof_field(struct xm_conn, reqid),
+	.key_offset = offsetof(struct xm_conn, reqid),
+	.head_offset = offsetof(struct xm_conn, reqid_node),
+	.automatic_shrinking = true,
+};
+
+/**
+ * xm_conn_by_reqid() - the connections of a reqid
+ * @xn: per-netns state
+ * @reqid: reqid
+ *
+ * Iterate with rhl_for_each_entry_rcu(conn, pos, list, reqid_node).
+ *
+ * Context: RCU read side.
+ * Return: the list, or NULL if no connection has @reqid.
+ */
+struct rhlist_head *xm_conn_by_reqid(struct xm_net *xn, u32 reqid)
+{
+	return rhltable_lookup(&xn->by_reqid, &reqid, xm_reqid_params);
+}
+
+/* Another connection of @xn with @cfg's reqid, mark and if_id, if any. */
+static bool selector_taken(struct xm_net *xn, const struct xm_conn *cfg)
+{
+	struct rhlist_head *list, *pos;
+	struct xm_conn *other;
+	bool taken = false;
+
+	rcu_read_lock();
+	list = xm_conn_by_reqid(xn, cfg->reqid);
+	rhl_for_each_entry_rcu(other, pos, list, reqid_node)
+		if (same_selector(other, cfg)) {
+			taken = true;
+			break;
+		}
+	rcu_read_unlock();
+	return taken;
 }
 
 /**
@@ -34,8 +83,7 @@ static bool same_selector(const struct xm_conn *a, const struct xm_conn *b)
 struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 			       struct netlink_ext_ack *extack)
 {
-	struct xm_conn *conn, *other;
-	unsigned long index;
+	struct xm_conn *conn;
 	int err;
 
 	lockdep_assert_held(&xn->lock);
@@ -44,17 +92,14 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 		NL_SET_ERR_MSG_MOD(extack, "too many connections");
 		return ERR_PTR(-ENOSPC);
 	}
-	xa_for_each(&xn->conns, index, other) {
-		if (cfg->name[0] && !strcmp(other->name, cfg->name)) {
-			NL_SET_ERR_MSG_MOD(extack,
-					   "a connection with this name exists");
-			return ERR_PTR(-EEXIST);
-		}
-		if (same_selector(other, cfg)) {
-			NL_SET_ERR_MSG_MOD(extack,
-					   "these SAs are already managed by another connection");
-			return ERR_PTR(-EEXIST);
-		}
+	if (cfg->name[0] && xm_conn_find(xn, 0, cfg->name)) {
+		NL_SET_ERR_MSG_MOD(extack, "a connection with this name exists");
+		return ERR_PTR(-EEXIST);
+	}
+	if (selector_taken(xn, cfg)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "these SAs are already managed by another connection");
+		return ERR_PTR(-EEXIST);
 	}
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
@@ -73,7 +118,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	INIT_HLIST_NODE(&conn->spi_node);
 	xm_reg_conn_init(conn);
 
-	err = xm_sa_resolve(conn, extack);
+	err = xm_sa_adopt(conn, extack);
 	if (err)
 		goto err_free;
 	if (conn->sa[XFRM_MOBILITY_DIR_IN].family != AF_INET) {
@@ -89,17 +134,36 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 		goto err_free;
 	}
 
+	if (conn->name[0]) {
+		err = rhashtable_insert_fast(&xn->by_name, &conn->name_node,
+					     xm_name_params);
+		if (err)
+			goto err_free;
+	}
+	err = rhltable_insert(&xn->by_reqid, &conn->reqid_node,
+			      xm_reqid_params);
+	if (err)
+		goto err_unname;
 	err = xa_alloc_cyclic(&xn->conns, &conn->id, conn, XA_LIMIT(1, U32_MAX),
 			      &xn->next_id, GFP_KERNEL);
 	if (err < 0) {
 		NL_SET_ERR_MSG_MOD(extack, "no free connection id");
-		goto err_free;
+		goto err_unreqid;
 	}
 	xn->n_conns++;
 	xm_rx_index(conn);
 	xm_reg_conn_start(conn);
 	return conn;
 
+err_unreqid:
+	rhltable_remove(&xn->by_reqid, &conn->reqid_node, xm_reqid_params);
+err_unname:
+	if (conn->name[0])
+		rhashtable_remove_fast(&xn->by_name, &conn->name_node,
+				       xm_name_params);
+	/* Lockless readers of the tables may still see it. */
+	kfree_rcu(conn, rcu);
+	return ERR_PTR(err);
 err_free:
 	kfree(conn);
 	return ERR_PTR(err);
@@ -134,7 +198,12 @@ void xm_conn_remove(struct xm_conn *conn)
 	conn->dead = true;
 	xm_rx_unindex(conn);
 	xa_erase(&xn->conns, conn->id);
-	xn->n_conns--;
+	rhltable_remove(&xn->by_reqid, &conn->reqid_node, xm_reqid_params);
+	if (conn->name[0])
+		rhashtable_remove_fast(&xn->by_name, &conn->name_node,
+				       xm_name_params);
+	if (!--xn->n_conns)
+		xm_sa_forget_policies(xn);
 }
 
 /**
@@ -164,8 +233,8 @@ void xm_conn_release(struct xm_conn *conn)
  */
 struct xm_conn *xm_conn_find(struct xm_net *xn, u32 id, const char *name)
 {
+	char key[sizeof_field(struct xm_conn, name)];
 	struct xm_conn *conn;
-	unsigned long index;
 
 	lockdep_assert_held(&xn->lock);
 
@@ -175,12 +244,9 @@ struct xm_conn *xm_conn_find(struct xm_net *xn, u32 id, const char *name)
 			return NULL;
 		return conn;
 	}
-	if (!name || !name[0])
+	if (!name || !name[0] || strscpy_pad(key, name, sizeof(key)) < 0)
 		return NULL;
-	xa_for_each(&xn->conns, index, conn)
-		if (!strcmp(conn->name, name))
-			return conn;
-	return NULL;
+	return rhashtable_lookup_fast(&xn->by_name, key, xm_name_params);
 }
 
 /**
@@ -205,4 +271,33 @@ void xm_conn_remove_all(struct xm_net *xn)
 			break;
 		xm_conn_release(conn);
 	}
+}
+
+/**
+ * xm_conn_net_init() - prepare a namespace's connection tables
+ * @xn: per-netns state
+ *
+ * Return: 0 or a negative errno.
+ */
+int xm_conn_net_init(struct xm_net *xn)
+{
+	int err;
+
+	err = rhashtable_init(&xn->by_name, &xm_name_params);
+	if (err)
+		return err;
+	err = rhltable_init(&xn->by_reqid, &xm_reqid_params);
+	if (err)
+		rhashtable_destroy(&xn->by_name);
+	return err;
+}
+
+/**
+ * xm_conn_net_exit() - free a namespace's connection tables
+ * @xn: per-netns state, without connections
+ */
+void xm_conn_net_exit(struct xm_net *xn)
+{
+	rhltable_destroy(&xn->by_reqid);
+	rhashtable_destroy(&xn->by_name);
 }

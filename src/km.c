@@ -11,17 +11,20 @@
  * registration arriving on a new SPI would otherwise go unnoticed until
  * something else re-resolved the connection.
  *
- * The key manager's notify callback runs in atomic context (under the
- * state's lock for expiries) and only records the reqid and queues a work
- * item; the work item re-resolves the affected connections under
- * &xm_net.lock.
+ * The key manager's notify callbacks run in atomic context (under the
+ * state's lock for expiries) and only record the reqid, when a connection
+ * has it, and queue a work item; the work item re-resolves the connections
+ * of the recorded reqids under &xm_net.lock. Policy notifications also keep
+ * the reqid -> policy map of src/sa.c current.
  */
 
+#include <linux/rhashtable.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <net/xfrm.h>
 
 #include "xm.h"
+#include "conn.h"
 #include "km.h"
 #include "netlink.h"
 #include "rx.h"
@@ -58,21 +61,70 @@ static void xm_km_follow_rebinding(struct xm_net *xn, __be32 spi,
 	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, 0, 0, 0, GFP_KERNEL);
 }
 
+/* Look at @conn's SAs again. Context: process context, &xm_net.lock held. */
+static void xm_km_resolve(struct xm_conn *conn)
+{
+	__be32 in = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
+	__be32 out = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
+
+	/* The newest valid SAs of the reqid; keep the old ones if none is
+	 * complete (a daemon's update in progress).
+	 */
+	if (xm_sa_resolve(conn, NULL))
+		return;
+	xm_rx_index(conn);
+	if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
+	    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
+		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_UPDATED, 0, 0, 0,
+			     GFP_KERNEL);
+}
+
+/*
+ * The connections of one reqid. They are collected under RCU first (the
+ * table changes only under &xm_net.lock, held here); resolving may sleep.
+ */
+static void xm_km_resolve_reqid(struct xm_net *xn, u32 reqid)
+{
+	struct xm_conn *conns[8], *conn;
+	struct rhlist_head *list, *pos;
+	unsigned int n = 0, i;
+	bool more = false;
+
+	rcu_read_lock();
+	list = xm_conn_by_reqid(xn, reqid);
+	rhl_for_each_entry_rcu(conn, pos, list, reqid_node) {
+		if (n == ARRAY_SIZE(conns)) {
+			more = true;
+			break;
+		}
+		conns[n++] = conn;
+	}
+	rcu_read_unlock();
+
+	if (more) {
+		unsigned long id;
+
+		xa_for_each(&xn->conns, id, conn)
+			if (conn->reqid == reqid)
+				xm_km_resolve(conn);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		xm_km_resolve(conns[i]);
+}
+
 static void xm_km_work(struct work_struct *work)
 {
 	struct xm_net *xn = container_of(work, struct xm_net, km_work);
-	u32 pending[ARRAY_SIZE(xn->km_pending)];
-	unsigned int n, i;
 	struct xm_conn *conn;
 	unsigned long id;
-
 	__be32 map_spi, map_addr;
 	__be16 map_port;
+	bool all;
 
 	spin_lock_bh(&xn->km_lock);
-	n = xn->km_npending;
-	memcpy(pending, xn->km_pending, sizeof(pending));
-	xn->km_npending = 0;
+	all = xn->km_all;
+	xn->km_all = false;
 	map_spi = xn->km_map_spi;
 	map_addr = xn->km_map_addr;
 	map_port = xn->km_map_port;
@@ -82,49 +134,56 @@ static void xm_km_work(struct work_struct *work)
 	mutex_lock(&xn->lock);
 	if (map_spi)
 		xm_km_follow_rebinding(xn, map_spi, map_addr, map_port);
-	xa_for_each(&xn->conns, id, conn) {
-		bool match = n > ARRAY_SIZE(pending);
+	if (all) {
+		xa_for_each(&xn->conns, id, conn)
+			xm_km_resolve(conn);
+	}
+	/* Until none is left, reqids recorded meanwhile included. */
+	for (;;) {
+		unsigned long reqid = 0;
 
-		for (i = 0; !match && i < n; i++)
-			match = pending[i] == conn->reqid;
-		/* The newest valid SAs of the reqid; keep the old ones if
-		 * none is complete (a daemon's update in progress).
-		 */
-		if (match) {
-			__be32 in = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
-			__be32 out = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
-
-			if (xm_sa_resolve(conn, NULL))
-				continue;
-			xm_rx_index(conn);
-			if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
-			    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
-				xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_UPDATED,
-					     0, 0, 0, GFP_KERNEL);
-		}
+		xa_lock_bh(&xn->km_pending);
+		if (xa_find(&xn->km_pending, &reqid, U32_MAX, XA_PRESENT))
+			__xa_erase(&xn->km_pending, reqid);
+		else
+			reqid = 0;
+		xa_unlock_bh(&xn->km_pending);
+		if (!reqid)
+			break;
+		if (!all)
+			xm_km_resolve_reqid(xn, reqid);
 	}
 	mutex_unlock(&xn->lock);
 }
 
-/* Record @reqid (0: every connection) and kick the work item. */
+/*
+ * Record @reqid (0: every connection) and kick the work item. Only reqids
+ * of managed connections are recorded: an IKE daemon installing thousands
+ * of SAs for other tunnels costs a table lookup each.
+ */
 static void xm_km_kick(struct xm_net *xn, u32 reqid)
 {
-	unsigned int i;
+	bool managed;
 
 	if (READ_ONCE(xn->km_dying) || !READ_ONCE(xn->n_conns))
 		return;
-	spin_lock_bh(&xn->km_lock);
-	for (i = 0; i < xn->km_npending && i < ARRAY_SIZE(xn->km_pending); i++)
-		if (xn->km_pending[i] == reqid)
-			break;
-	if (i == xn->km_npending) {
-		if (reqid && i < ARRAY_SIZE(xn->km_pending))
-			xn->km_pending[i] = reqid;
-		else
-			i = ARRAY_SIZE(xn->km_pending);	/* all */
-		xn->km_npending = i + 1;
+	if (reqid) {
+		rcu_read_lock();
+		managed = xm_conn_by_reqid(xn, reqid);
+		rcu_read_unlock();
+		if (!managed)
+			return;
+		xa_lock_bh(&xn->km_pending);
+		if (xa_is_err(__xa_store(&xn->km_pending, reqid,
+					 xa_mk_value(0), GFP_ATOMIC)))
+			reqid = 0;
+		xa_unlock_bh(&xn->km_pending);
 	}
-	spin_unlock_bh(&xn->km_lock);
+	if (!reqid) {
+		spin_lock_bh(&xn->km_lock);
+		xn->km_all = true;
+		spin_unlock_bh(&xn->km_lock);
+	}
 	queue_work(system_wq, &xn->km_work);
 }
 
@@ -153,6 +212,46 @@ static int xm_km_notify(struct xfrm_state *x, const struct km_event *c)
 	if (x->id.proto == IPPROTO_ESP && x->props.mode == XFRM_MODE_TUNNEL &&
 	    x->props.reqid)
 		xm_km_kick(xm_net(xs_net(x)), x->props.reqid);
+	return 0;
+}
+
+/*
+ * Policy changes: the reqid map of src/sa.c follows them, and connections
+ * of the reqids look for their policies again.
+ *
+ * Context: atomic, like xm_km_notify(); softirq for expiries.
+ */
+static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
+			       const struct km_event *c)
+{
+	struct xm_net *xn;
+	int i;
+
+	switch (c->event) {
+	case XFRM_MSG_POLEXPIRE:
+		if (!c->data.hard)
+			return 0;
+		fallthrough;
+	case XFRM_MSG_NEWPOLICY:
+	case XFRM_MSG_UPDPOLICY:
+	case XFRM_MSG_DELPOLICY:
+		xn = xm_net(xp_net(pol));
+		break;
+	case XFRM_MSG_FLUSHPOLICY:
+		xn = xm_net(c->net);
+		if (!READ_ONCE(xn->km_dying))
+			xm_sa_policy_notify(xn, NULL, c->event);
+		xm_km_kick(xn, 0);
+		return 0;
+	default:
+		return 0;
+	}
+	if (READ_ONCE(xn->km_dying))
+		return 0;
+	xm_sa_policy_notify(xn, pol, c->event);
+	for (i = 0; i < pol->xfrm_nr; i++)
+		if (pol->xfrm_vec[i].reqid)
+			xm_km_kick(xn, pol->xfrm_vec[i].reqid);
 	return 0;
 }
 
@@ -193,6 +292,7 @@ static struct xfrm_policy *xm_km_compile_policy(struct sock *sk, int opt,
 
 static struct xfrm_mgr xm_km = {
 	.notify = xm_km_notify,
+	.notify_policy = xm_km_notify_policy,
 	.new_mapping = xm_km_new_mapping,
 	.acquire = xm_km_acquire,
 	.compile_policy = xm_km_compile_policy,
@@ -205,7 +305,9 @@ static struct xfrm_mgr xm_km = {
 void xm_km_net_init(struct xm_net *xn)
 {
 	spin_lock_init(&xn->km_lock);
+	xa_init_flags(&xn->km_pending, XA_FLAGS_LOCK_BH);
 	INIT_WORK(&xn->km_work, xm_km_work);
+	xm_sa_net_init(xn);
 }
 
 /**
@@ -218,8 +320,16 @@ void xm_km_net_init(struct xm_net *xn)
  */
 void xm_km_net_exit(struct xm_net *xn)
 {
+	unsigned long reqid;
+	void *entry;
+
 	WRITE_ONCE(xn->km_dying, true);
 	cancel_work_sync(&xn->km_work);
+	xa_lock_bh(&xn->km_pending);
+	xa_for_each(&xn->km_pending, reqid, entry)
+		__xa_erase(&xn->km_pending, reqid);
+	xa_unlock_bh(&xn->km_pending);
+	xm_sa_forget_policies(xn);
 }
 
 void xm_km_init(void)

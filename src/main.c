@@ -33,11 +33,15 @@ struct xm_net *xm_net(const struct net *net)
 static int __net_init xm_net_init(struct net *net)
 {
 	struct xm_net *xn = xm_net(net);
+	int err;
 
 	xn->net = net;
 	mutex_init(&xn->lock);
 	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
 	hash_init(xn->by_spi);
+	err = xm_conn_net_init(xn);
+	if (err)
+		return err;
 	xm_km_net_init(xn);
 	return 0;
 }
@@ -52,6 +56,7 @@ static void __net_exit xm_net_exit(struct net *net)
 	xm_encap_sock_put(xn);
 	mutex_unlock(&xn->lock);
 	xa_destroy(&xn->conns);
+	xm_conn_net_exit(xn);
 	mutex_destroy(&xn->lock);
 }
 

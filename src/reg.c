@@ -596,19 +596,18 @@ static void gateway_reply(struct xm_conn *conn, const struct xm_rx_msg *msg,
 		.verdict = { .nat = nat, .method = conn->rx_method },
 	};
 	struct xm_endpoints ep;
+	u8 buf[XM_MSG_MAX];
 	int len, err;
 
 	if (xm_sa_endpoints(conn, &ep))
 		return;
 	ep_to_view(&ep, &rep.sender);
-	len = xm_msg_build(&rep, conn->rx_reply, sizeof(conn->rx_reply));
+	len = xm_msg_build(&rep, buf, sizeof(buf));
 	if (len < 0) {
-		conn->rx_reply_len = 0;
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 		return;
 	}
-	conn->rx_reply_len = len;
-	err = xm_tx_msg(conn, conn->rx_reply, len, false);
+	err = xm_tx_msg(conn, buf, len, false);
 	if (err) {
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_FAILURE, rep.seq, nat,
@@ -937,11 +936,15 @@ void xm_reg_conn_init(struct xm_conn *conn)
  * xm_reg_conn_start() - start the timers of a new connection
  * @conn: connection just inserted in the table
  *
+ * Only a mobile host sends NAT keepalives: a gateway connection arms no
+ * timer (a gateway with many connections would otherwise run a work item
+ * per connection every interval for nothing).
+ *
  * Context: process context, &xm_net.lock held.
  */
 void xm_reg_conn_start(struct xm_conn *conn)
 {
-	if (conn->keepalive)
+	if (conn->keepalive && conn->role == XFRM_MOBILITY_ROLE_MOBILE)
 		queue_delayed_work(xm_wq, &conn->ka, conn->keepalive * HZ);
 }
 

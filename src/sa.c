@@ -4,7 +4,9 @@
  */
 
 #include <linux/in.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/xarray.h>
 #include <net/xfrm.h>
 
 #include "clone.h"
@@ -36,76 +38,453 @@ static bool pol_has_reqid(const struct xfrm_policy *pol, u32 reqid)
 	return false;
 }
 
-/* Runs under xfrm_policy_lock with BH off: only read, never sleep. */
-static int find_out_tmpl(struct xfrm_policy *pol, int dir, int count,
-			 void *data)
+/*
+ * Policies by reqid (&xm_net.pols): the kernel has no index by reqid, and
+ * a connection knows only its reqid. The map is built by one walk over the
+ * SPD when a connection is first resolved in the namespace and then kept
+ * current by the key manager's policy notifications (xm_sa_policy_notify()),
+ * so that adopting N tunnels costs one walk instead of N. It is a hint:
+ * every policy found in it is looked up by index and checked before use,
+ * and a reqid it does not know is looked for with a walk. Entries of
+ * policies that disappeared without a notification are dropped when found
+ * stale.
+ */
+#define XM_PM_REFS	XM_CONN_POLS
+
+/**
+ * struct xm_pm_ent - the policies of one reqid
+ * @n: entries in @ref
+ * @overflow: the reqid has more than %XM_PM_REFS policies: walk
+ * @ref: the policies
+ */
+struct xm_pm_ent {
+	u8 n;
+	bool overflow;
+	struct xm_polref ref[XM_PM_REFS];
+};
+
+static void polref_set(struct xm_polref *ref, const struct xfrm_policy *pol)
 {
-	struct tmpl_walk *w = data;
+	ref->index = pol->index;
+	ref->if_id = pol->if_id;
+	ref->mark = pol->mark;
+	ref->type = pol->type;
+}
+
+/* Record @pol under @reqid. Context: @xa's lock held, BH off. */
+static int pm_add_locked(struct xarray *xa, u32 reqid,
+			 const struct xfrm_policy *pol)
+{
+	struct xm_pm_ent *e = xa_load(xa, reqid);
 	int i;
 
-	if (dir != XFRM_POLICY_OUT || pol->type != XFRM_POLICY_TYPE_MAIN ||
-	    pol->if_id != w->if_id || !pol_has_reqid(pol, w->reqid))
+	if (!e) {
+		e = kzalloc(sizeof(*e), GFP_ATOMIC);
+		if (!e)
+			return -ENOMEM;
+		if (xa_is_err(__xa_store(xa, reqid, e, GFP_ATOMIC))) {
+			kfree(e);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < e->n; i++)
+		if (e->ref[i].index == pol->index)
+			break;
+	if (i < e->n) {
+		polref_set(&e->ref[i], pol);
 		return 0;
+	}
+	if (e->n == XM_PM_REFS) {
+		e->overflow = true;
+		return 0;
+	}
+	polref_set(&e->ref[e->n++], pol);
+	return 0;
+}
 
-	/* Templates are rewritten under pol->lock (xfrm_policy_migrate). */
-	read_lock_bh(&pol->lock);
-	for (i = 0; i < pol->xfrm_nr; i++) {
-		const struct xfrm_tmpl *t = &pol->xfrm_vec[i];
+/* Forget @index under @reqid. Context: @xa's lock held, BH off. */
+static void pm_del_locked(struct xarray *xa, u32 reqid, u32 index)
+{
+	struct xm_pm_ent *e = xa_load(xa, reqid);
+	int i;
 
-		if (t->reqid != w->reqid || t->id.proto != IPPROTO_ESP ||
-		    t->mode != XFRM_MODE_TUNNEL)
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++) {
+		if (e->ref[i].index != index)
 			continue;
-		w->found = true;
-		w->sel = pol->selector;
-		w->family = t->encap_family;
-		w->local = t->saddr;
-		w->remote = t->id.daddr;
+		e->ref[i] = e->ref[--e->n];
 		break;
 	}
-	read_unlock_bh(&pol->lock);
+	if (!e->n && !e->overflow)
+		kfree(__xa_erase(xa, reqid));
+}
 
-	/* Any non-zero value ends the walk. */
-	return w->found ? 1 : 0;
+/* Context: @xn->pols' lock held, BH off. */
+static void pm_clear_locked(struct xm_net *xn)
+{
+	struct xm_pm_ent *e;
+	unsigned long reqid;
+
+	xn->pols_built = false;
+	xa_for_each(&xn->pols, reqid, e)
+		kfree(__xa_erase(&xn->pols, reqid));
+}
+
+/* The distinct non-zero reqids of @pol's templates, into @reqids. */
+static int pol_reqids(const struct xfrm_policy *pol, u32 *reqids)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < pol->xfrm_nr; i++) {
+		u32 reqid = pol->xfrm_vec[i].reqid;
+
+		for (j = 0; j < n && reqids[j] != reqid; j++)
+			;
+		if (reqid && j == n)
+			reqids[n++] = reqid;
+	}
+	return n;
+}
+
+/* Runs under xfrm_policy_lock with BH off. */
+static int pm_build_one(struct xfrm_policy *pol, int dir, int count,
+			void *data)
+{
+	struct xm_net *xn = data;
+	u32 reqids[XFRM_MAX_DEPTH];
+	int i, n, err = 0;
+
+	n = pol_reqids(pol, reqids);
+	xa_lock_bh(&xn->pols);
+	for (i = 0; i < n && !err; i++)
+		err = pm_add_locked(&xn->pols, reqids[i], pol);
+	xa_unlock_bh(&xn->pols);
+	return err;
 }
 
 /*
- * The outbound policy found by resolving the connection, by its selector:
- * one hash (or inexact tree) lookup instead of a walk over every policy of
- * the netns. Misses when the policy has another mark than the SAs, or was
- * replaced by one with another selector; the caller then walks.
+ * Build the map with one walk. &netns_xfrm.xfrm_cfg_mutex keeps netlink
+ * and PF_KEY policy changes (and their notifications) out meanwhile; only
+ * expiries can run, and their stale entries are dropped when found.
+ *
+ * Context: process context, &xm_net.lock held, xfrm_cfg_mutex not held.
  */
-static bool out_tmpl_bysel(const struct xm_conn *conn, struct tmpl_walk *t)
+static void pm_build(struct xm_net *xn)
 {
-	struct xfrm_selector sel = conn->sel;
+	struct net *net = xn->net;
+	struct xfrm_policy_walk walk;
+	int err;
+
+	mutex_lock(&net->xfrm.xfrm_cfg_mutex);
+	xa_lock_bh(&xn->pols);
+	pm_clear_locked(xn);
+	xa_unlock_bh(&xn->pols);
+
+	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
+	err = xfrm_policy_walk(net, &walk, pm_build_one, xn);
+	xfrm_policy_walk_done(&walk, net);
+
+	xa_lock_bh(&xn->pols);
+	if (err)
+		pm_clear_locked(xn);
+	else
+		xn->pols_built = true;
+	xa_unlock_bh(&xn->pols);
+	mutex_unlock(&net->xfrm.xfrm_cfg_mutex);
+}
+
+/*
+ * Copy the policies recorded for @reqid. Returns their number, or -ENOENT
+ * when the map cannot say (not built, not known, too many): walk then.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+static int pm_get(struct xm_net *xn, u32 reqid, struct xm_polref *ref)
+{
+	struct xm_pm_ent *e;
+	int n = -ENOENT;
+
+	if (!READ_ONCE(xn->pols_built))
+		pm_build(xn);
+	xa_lock_bh(&xn->pols);
+	e = xn->pols_built ? xa_load(&xn->pols, reqid) : NULL;
+	if (e && !e->overflow && e->n) {
+		n = e->n;
+		memcpy(ref, e->ref, n * sizeof(*ref));
+	}
+	xa_unlock_bh(&xn->pols);
+	return n;
+}
+
+/*
+ * Replace what the map knows about @reqid by the @n policies of @pols
+ * found by a walk (@n > XM_PM_REFS: too many to record).
+ */
+static void pm_set(struct xm_net *xn, u32 reqid, struct xfrm_policy **pols,
+		   unsigned int n)
+{
+	struct xm_pm_ent *e;
+	unsigned int i;
+
+	xa_lock_bh(&xn->pols);
+	if (!xn->pols_built)
+		goto out;
+	e = __xa_erase(&xn->pols, reqid);
+	kfree(e);
+	for (i = 0; i < n && i < XM_PM_REFS; i++)
+		if (pm_add_locked(&xn->pols, reqid, pols[i])) {
+			pm_clear_locked(xn);
+			goto out;
+		}
+	e = xa_load(&xn->pols, reqid);
+	if (e && n > XM_PM_REFS)
+		e->overflow = true;
+out:
+	xa_unlock_bh(&xn->pols);
+}
+
+/**
+ * xm_sa_policy_notify() - follow a policy change in the reqid map
+ * @xn: namespace state
+ * @pol: the policy, NULL for a flush
+ * @event: XFRM_MSG_NEWPOLICY, _UPDPOLICY, _DELPOLICY, _FLUSHPOLICY, or
+ *	_POLEXPIRE (only hard expiries: the policy is deleted)
+ *
+ * Context: atomic (the key manager's notify_policy).
+ */
+void xm_sa_policy_notify(struct xm_net *xn, struct xfrm_policy *pol,
+			 int event)
+{
+	u32 reqids[XFRM_MAX_DEPTH];
+	int i, n = 0;
+
+	if (!READ_ONCE(xn->pols_built))
+		return;
+	if (pol)
+		n = pol_reqids(pol, reqids);
+	xa_lock_bh(&xn->pols);
+	if (!xn->pols_built)
+		goto out;
+	switch (event) {
+	case XFRM_MSG_NEWPOLICY:
+	case XFRM_MSG_UPDPOLICY:
+		/* An updated policy keeps its index; a reqid it lost stays
+		 * recorded until found stale.
+		 */
+		for (i = 0; i < n; i++)
+			if (pm_add_locked(&xn->pols, reqids[i], pol)) {
+				pm_clear_locked(xn);	/* rebuilt when needed */
+				break;
+			}
+		break;
+	case XFRM_MSG_DELPOLICY:
+	case XFRM_MSG_POLEXPIRE:
+		for (i = 0; i < n; i++)
+			pm_del_locked(&xn->pols, reqids[i], pol->index);
+		break;
+	default:
+		pm_clear_locked(xn);
+		break;
+	}
+out:
+	xa_unlock_bh(&xn->pols);
+}
+
+/**
+ * xm_sa_net_init() - prepare the per-namespace policy map
+ * @xn: namespace state
+ */
+void xm_sa_net_init(struct xm_net *xn)
+{
+	xa_init_flags(&xn->pols, XA_FLAGS_LOCK_BH);
+}
+
+/**
+ * xm_sa_forget_policies() - free the per-namespace policy map
+ * @xn: namespace state
+ *
+ * Called when the last connection leaves and at namespace exit; the map is
+ * built again by the next resolution.
+ *
+ * Context: process context.
+ */
+void xm_sa_forget_policies(struct xm_net *xn)
+{
+	xa_lock_bh(&xn->pols);
+	pm_clear_locked(xn);
+	xa_unlock_bh(&xn->pols);
+}
+
+/* The policy @ref names, with a reference, if it still has @reqid. */
+static struct xfrm_policy *polref_get(struct net *net,
+				      const struct xm_polref *ref, u32 reqid)
+{
 	struct xfrm_policy *pol;
 	int err;
 
-	if (!sel.family)
-		return false;
-	pol = xfrm_policy_bysel_ctx(conn->xn->net, &conn->mark, conn->if_id,
-				    XFRM_POLICY_TYPE_MAIN, XFRM_POLICY_OUT,
-				    &sel, NULL, 0, &err);
-	if (!pol)
-		return false;
-	find_out_tmpl(pol, XFRM_POLICY_OUT, 0, t);
-	xfrm_pol_put(pol);
-	return t->found;
+	pol = xfrm_policy_byid(net, &ref->mark, ref->if_id, ref->type,
+			       xfrm_policy_id2dir(ref->index), ref->index, 0,
+			       &err);
+	if (pol && (pol->walk.dead || !pol_has_reqid(pol, reqid))) {
+		xfrm_pol_put(pol);
+		pol = NULL;
+	}
+	return pol;
 }
 
-static bool out_tmpl_lookup(const struct xm_conn *conn, struct tmpl_walk *t)
+/* At most this many policies of one reqid are handled (moves, walks). */
+#define XM_MAX_POLS	16
+
+/*
+ * Whether @pol is an outbound main policy with a tunnel-mode ESP template
+ * of @t->reqid; if so, @t takes its endpoints and selector.
+ */
+static bool out_tmpl(struct xfrm_policy *pol, struct tmpl_walk *t)
+{
+	bool found = false;
+	int i;
+
+	if (xfrm_policy_id2dir(pol->index) != XFRM_POLICY_OUT ||
+	    pol->type != XFRM_POLICY_TYPE_MAIN)
+		return false;
+	/* Templates are rewritten under pol->lock (xfrm_policy_migrate). */
+	read_lock_bh(&pol->lock);
+	for (i = 0; i < pol->xfrm_nr; i++) {
+		const struct xfrm_tmpl *tm = &pol->xfrm_vec[i];
+
+		if (tm->reqid != t->reqid || tm->id.proto != IPPROTO_ESP ||
+		    tm->mode != XFRM_MODE_TUNNEL)
+			continue;
+		found = true;
+		t->sel = pol->selector;
+		t->family = tm->encap_family;
+		t->local = tm->saddr;
+		t->remote = tm->id.daddr;
+		break;
+	}
+	read_unlock_bh(&pol->lock);
+	return found;
+}
+
+struct conn_pols {
+	struct tmpl_walk t;
+	unsigned int n;
+	struct xfrm_policy *pols[XM_MAX_POLS];
+};
+
+/*
+ * Runs under xfrm_policy_lock with BH off: only read and hold. The walk
+ * visits the newest policies first: the first outbound template found is
+ * the newest one's.
+ */
+static int find_conn_pols(struct xfrm_policy *pol, int dir, int count,
+			  void *data)
+{
+	struct conn_pols *c = data;
+
+	if (pol->if_id != c->t.if_id || !pol_has_reqid(pol, c->t.reqid))
+		return 0;
+	if (!c->t.found && out_tmpl(pol, &c->t))
+		c->t.found = true;
+	if (c->n < XM_MAX_POLS) {
+		xfrm_pol_hold(pol);
+		c->pols[c->n] = pol;
+	}
+	c->n++;
+	return 0;
+}
+
+static void put_pols(struct xfrm_policy **pols, unsigned int n)
+{
+	while (n--)
+		xfrm_pol_put(pols[n]);
+}
+
+/*
+ * The connection's policies from @ref (@n entries) if every one still
+ * exists: @c gets them (held) and the outbound template of the newest
+ * (highest index) outbound policy among them.
+ */
+static bool pols_byref(struct xm_conn *conn, const struct xm_polref *ref,
+		       int n, struct conn_pols *c)
 {
 	struct net *net = conn->xn->net;
-	struct xfrm_policy_walk walk;
+	u32 newest = 0;
+	int i;
 
-	memset(t, 0, sizeof(*t));
-	t->reqid = conn->reqid;
-	t->if_id = conn->if_id;
-	if (out_tmpl_bysel(conn, t))
+	for (i = 0; i < n; i++) {
+		struct xfrm_policy *pol;
+		struct tmpl_walk t = c->t;
+
+		if (ref[i].if_id != conn->if_id)
+			continue;
+		pol = polref_get(net, &ref[i], conn->reqid);
+		if (!pol) {
+			put_pols(c->pols, c->n);
+			c->n = 0;
+			c->t.found = false;
+			return false;
+		}
+		c->pols[c->n++] = pol;
+		if (pol->index > newest && out_tmpl(pol, &t)) {
+			newest = pol->index;
+			c->t = t;
+			c->t.found = true;
+		}
+	}
+	return c->t.found;
+}
+
+/*
+ * Find the policies of @conn: by the indexes remembered in the connection,
+ * else by those in the reqid map, else with a walk over the SPD (whose
+ * result goes into the map). On success @c holds references to them (put
+ * with put_pols()) and @c->t the outbound template.
+ *
+ * Context: process context, &xm_net.lock held, xfrm_cfg_mutex not held.
+ */
+static bool conn_pols_lookup(struct xm_conn *conn, struct conn_pols *c)
+{
+	struct xm_net *xn = conn->xn;
+	struct xm_polref ref[XM_PM_REFS];
+	struct xfrm_policy_walk walk;
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->t.reqid = conn->reqid;
+	c->t.if_id = conn->if_id;
+
+	if (conn->n_pols && pols_byref(conn, conn->pols, conn->n_pols, c))
 		return true;
-	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_MAIN);
-	xfrm_policy_walk(net, &walk, find_out_tmpl, t);
-	xfrm_policy_walk_done(&walk, net);
-	return t->found;
+	n = pm_get(xn, conn->reqid, ref);
+	if (n > 0 && pols_byref(conn, ref, n, c))
+		return true;
+
+	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
+	xfrm_policy_walk(xn->net, &walk, find_conn_pols, c);
+	xfrm_policy_walk_done(&walk, xn->net);
+	pm_set(xn, conn->reqid, c->pols, c->n);
+	if (c->n > XM_MAX_POLS)
+		c->n = XM_MAX_POLS;
+	if (!c->t.found) {
+		put_pols(c->pols, c->n);
+		c->n = 0;
+	}
+	return c->t.found;
+}
+
+/* Remember the policies in @c (all of them, or none) in @conn. */
+static void conn_pols_keep(struct xm_conn *conn, const struct conn_pols *c)
+{
+	unsigned int i;
+
+	conn->n_pols = 0;
+	if (c->n > XM_CONN_POLS)
+		return;
+	for (i = 0; i < c->n; i++)
+		polref_set(&conn->pols[i], c->pols[i]);
+	conn->n_pols = c->n;
 }
 
 struct state_walk {
@@ -159,44 +538,77 @@ static int find_states(struct xfrm_state *x, int count, void *data)
 	return 0;
 }
 
-/**
- * xm_sa_resolve() - find the SA pair of a connection
- * @conn: connection; its reqid, mark and if_id select the SAs
- * @extack: where to report why nothing was found, may be NULL
- *
- * The outbound policy template with the connection's reqid names the local
- * and remote tunnel endpoints; the newest valid ESP tunnel SAs between them
- * with that reqid, mark and if_id become the connection's SAs.
- *
- * Once the connection's selector is known, the policy is looked up by it;
- * the SPD is walked only when that fails (a first resolution, another mark
- * on the policy, a new selector).
- *
- * Context: process context, &xm_net.lock held.
- * Return: 0 on success and @conn->sa updated, -ENOENT if the policy or an
- * SA does not exist (and @conn->sa left untouched).
+/* One SA of the connection from @src to @dst by the SAD's bydst hash. */
+static struct xfrm_state *state_byaddr(struct xm_conn *conn, u16 family,
+				       xfrm_address_t *dst,
+				       xfrm_address_t *src)
+{
+	struct xfrm_state *x;
+
+	x = xfrm_stateonly_find(conn->xn->net, conn->mark.v, conn->if_id,
+				dst, src, family, XFRM_MODE_TUNNEL,
+				IPPROTO_ESP, conn->reqid);
+	if (x && (!conn_owns_state(conn, x) ||
+		  !xfrm_addr_equal(&x->props.saddr, src, family))) {
+		xfrm_state_put(x);
+		x = NULL;
+	}
+	return x;
+}
+
+/*
+ * The SA pair by the SAD's bydst hash, O(1): xfrm_stateonly_find() returns
+ * the first valid SA of the hash chain, which is the newest one unless a
+ * resize of the SAD reordered the chain. Used when a connection is created;
+ * later resolutions (after rekeys) walk the SAD, which always finds the
+ * newest.
  */
-int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack)
+static bool find_states_fast(struct xm_conn *conn, struct tmpl_walk *t,
+			     struct state_walk *s)
+{
+	struct xfrm_state *out, *in;
+	bool ok;
+
+	out = state_byaddr(conn, t->family, &t->remote, &t->local);
+	in = state_byaddr(conn, t->family, &t->local, &t->remote);
+	ok = out && in;
+	if (ok) {
+		set_id(&s->sa[XFRM_MOBILITY_DIR_OUT], out);
+		set_id(&s->sa[XFRM_MOBILITY_DIR_IN], in);
+		s->in_replay = xm_sa_has_replay_window(in);
+	}
+	if (out)
+		xfrm_state_put(out);
+	if (in)
+		xfrm_state_put(in);
+	return ok;
+}
+
+static int resolve(struct xm_conn *conn, bool fast,
+		   struct netlink_ext_ack *extack)
 {
 	struct net *net = conn->xn->net;
 	struct xfrm_state_walk swalk;
-	struct tmpl_walk t;
+	struct conn_pols c;
 	struct state_walk s = {
 		.conn = conn,
-		.tmpl = &t,
+		.tmpl = &c.t,
 	};
 
 	lockdep_assert_held(&conn->xn->lock);
 
-	if (!out_tmpl_lookup(conn, &t)) {
+	if (!conn_pols_lookup(conn, &c)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "no outbound tunnel-mode ESP policy template with this reqid");
 		return -ENOENT;
 	}
+	put_pols(c.pols, c.n);
 
-	xfrm_state_walk_init(&swalk, IPPROTO_ESP, NULL);
-	xfrm_state_walk(net, &swalk, find_states, &s);
-	xfrm_state_walk_done(&swalk, net);
+	if (!fast || !find_states_fast(conn, &c.t, &s)) {
+		xfrm_state_walk_init(&swalk, IPPROTO_ESP, NULL);
+		xfrm_state_walk(net, &swalk, find_states, &s);
+		xfrm_state_walk_done(&swalk, net);
+	}
 	if (!s.sa[XFRM_MOBILITY_DIR_OUT].family) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "no outbound ESP tunnel SA matching the policy template");
@@ -214,8 +626,48 @@ int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack)
 	}
 
 	memcpy(conn->sa, s.sa, sizeof(conn->sa));
-	conn->sel = t.sel;
+	conn->sel = c.t.sel;
+	conn_pols_keep(conn, &c);
 	return 0;
+}
+
+/**
+ * xm_sa_resolve() - find the SA pair of a connection
+ * @conn: connection; its reqid, mark and if_id select the SAs
+ * @extack: where to report why nothing was found, may be NULL
+ *
+ * The outbound policy template with the connection's reqid names the local
+ * and remote tunnel endpoints; the newest valid ESP tunnel SAs between them
+ * with that reqid, mark and if_id become the connection's SAs.
+ *
+ * The policies are looked up by the indexes found at the last resolution,
+ * else by the per-namespace reqid map; the SPD is walked only when both
+ * fail. The SAD is walked (the walk finds the newest SAs of a rekey).
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0 on success and @conn->sa updated, -ENOENT if the policy or an
+ * SA does not exist (and @conn->sa left untouched).
+ */
+int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack)
+{
+	return resolve(conn, false, extack);
+}
+
+/**
+ * xm_sa_adopt() - find the SA pair of a new connection
+ * @conn: connection, not in the table yet
+ * @extack: where to report why nothing was found, may be NULL
+ *
+ * Like xm_sa_resolve(), but the SAs are looked up in the SAD's address
+ * hash (O(1)) before walking, so that adopting many existing tunnels is
+ * linear in their number.
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: as xm_sa_resolve().
+ */
+int xm_sa_adopt(struct xm_conn *conn, struct netlink_ext_ack *extack)
+{
+	return resolve(conn, true, extack);
 }
 
 /**
@@ -278,7 +730,7 @@ bool xm_sa_has_replay_window(const struct xfrm_state *x)
 enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn)
 {
 	struct net *net = conn->xn->net;
-	struct tmpl_walk t;
+	struct conn_pols c;
 	bool ok = true;
 	int dir;
 
@@ -297,8 +749,9 @@ enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn)
 		ok = true;
 
 	/* Moves rewrite the policy templates: the policy must be there too. */
-	if (!out_tmpl_lookup(conn, &t))
+	if (!conn_pols_lookup(conn, &c))
 		return XFRM_MOBILITY_CONN_STATE_POLICY_MISSING;
+	put_pols(c.pols, c.n);
 	return ok ? XFRM_MOBILITY_CONN_STATE_OK :
 		    XFRM_MOBILITY_CONN_STATE_SA_MISSING;
 }
@@ -388,8 +841,6 @@ static void set_ports(struct xfrm_state *x, __be16 sport, __be16 dport)
 	spin_unlock_bh(&x->lock);
 }
 
-#define XM_MAX_POLS	16
-
 struct pol_walk {
 	u32 reqid;
 	u32 if_id;
@@ -435,9 +886,37 @@ static int collect_pols(struct xfrm_policy *pol, int dir, int count,
 }
 
 /*
+ * The connection's policies by the indexes remembered at resolution, O(1);
+ * false (nothing held) when one of them is gone.
+ */
+static bool collect_byref(struct xm_conn *conn, struct pol_walk *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < conn->n_pols; i++) {
+		struct xfrm_policy *pol;
+
+		pol = polref_get(conn->xn->net, &conn->pols[i], conn->reqid);
+		if (!pol) {
+			put_pols(w->pols, w->n);
+			w->n = 0;
+			return false;
+		}
+		w->pols[w->n++] = pol;
+	}
+	return conn->n_pols;
+}
+
+/*
  * Point the templates of every policy of the connection at the new
  * endpoints, like xfrm_policy_migrate() does, and bump the policy genid so
  * that cached bundles built on the old SAs are not used any more.
+ *
+ * The policies are looked up by the indexes found at resolution; only when
+ * one is gone (deleted and added again by an IKE daemon) is the SPD walked,
+ * and the indexes found by the walk are remembered.
+ *
+ * Context: &xm_net.lock and xfrm_cfg_mutex held.
  */
 static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from,
 			   const struct xm_endpoints *to)
@@ -452,16 +931,26 @@ static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from
 		.remote = &from->remote,
 	};
 	unsigned int i;
+	bool moved;
 	int j;
 
-	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
-	xfrm_policy_walk(net, &walk, collect_pols, &w);
-	xfrm_policy_walk_done(&walk, net);
+	if (!collect_byref(conn, &w)) {
+		xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
+		xfrm_policy_walk(net, &walk, collect_pols, &w);
+		xfrm_policy_walk_done(&walk, net);
+		conn->n_pols = 0;
+		if (w.n <= XM_CONN_POLS) {
+			for (i = 0; i < w.n; i++)
+				polref_set(&conn->pols[i], w.pols[i]);
+			conn->n_pols = w.n;
+		}
+	}
 
 	for (i = 0; i < w.n; i++) {
 		struct xfrm_policy *pol = w.pols[i];
 
 		write_lock_bh(&pol->lock);
+		moved = false;
 		if (!pol->walk.dead) {
 			for (j = 0; j < pol->xfrm_nr; j++) {
 				struct xfrm_tmpl *t = &pol->xfrm_vec[j];
@@ -469,13 +958,16 @@ static void move_templates(struct xm_conn *conn, const struct xm_endpoints *from
 				if (tmpl_is(t, &w, &from->local, &from->remote)) {
 					t->saddr = to->local;
 					t->id.daddr = to->remote;
+					moved = true;
 				} else if (tmpl_is(t, &w, &from->remote,
 						   &from->local)) {
 					t->saddr = to->remote;
 					t->id.daddr = to->local;
+					moved = true;
 				}
 			}
-			atomic_inc(&pol->genid);
+			if (moved)
+				atomic_inc(&pol->genid);
 		}
 		write_unlock_bh(&pol->lock);
 		xfrm_pol_put(pol);

@@ -23,6 +23,11 @@ struct xm_sa_info {
 };
 
 int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack);
+int xm_sa_adopt(struct xm_conn *conn, struct netlink_ext_ack *extack);
+void xm_sa_policy_notify(struct xm_net *xn, struct xfrm_policy *pol,
+			 int event);
+void xm_sa_net_init(struct xm_net *xn);
+void xm_sa_forget_policies(struct xm_net *xn);
 struct xfrm_state *xm_sa_lookup(struct net *net, const struct xm_conn *conn,
 				int dir);
 int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info);

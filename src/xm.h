@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -67,6 +68,27 @@ struct xm_sa_id {
 };
 
 /**
+ * struct xm_polref - where to find one XFRM policy again
+ * @index: the policy's index (its direction in the low bits)
+ * @if_id: the policy's XFRM interface id
+ * @mark: the policy's mark (may differ from the SAs')
+ * @type: XFRM_POLICY_TYPE_MAIN or _SUB
+ *
+ * With these, xfrm_policy_byid() finds the policy in O(1). The index
+ * survives a replacement by XFRM_MSG_UPDPOLICY; a deleted and re-added
+ * policy gets a new one.
+ */
+struct xm_polref {
+	u32 index;
+	u32 if_id;
+	struct xfrm_mark mark;
+	u8 type;
+};
+
+/* Policies of a connection remembered in &struct xm_conn (out, in, fwd). */
+#define XM_CONN_POLS		4
+
+/**
  * struct xm_conn - a managed IPsec connection
  * @xn: per-netns state the connection belongs to
  * @id: identifier, unique in the netns; allocated cyclically, so not reused
@@ -83,6 +105,12 @@ struct xm_sa_id {
  *	&enum xfrm_mobility_dir
  * @sel: selector of the outbound policy: inner source and destination of
  *	registration messages
+ * @pols: the policies whose templates carry @reqid (out, in, fwd), found
+ *	at resolution; moves look them up by index
+ * @n_pols: entries in @pols; 0 when unknown or more than %XM_CONN_POLS
+ *	(moves then walk the SPD)
+ * @name_node: in &xm_net.by_name when @name is set
+ * @reqid_node: in &xm_net.by_reqid
  * @in_spi: SPI of the inbound SA, read locklessly by the receive hooks
  * @spi_node: in &xm_net.by_spi, keyed by @in_spi
  * @dead: set under &xm_net.lock when the connection leaves the table
@@ -92,8 +120,6 @@ struct xm_sa_id {
  * @tx_view: mobile: outer header of the newest request, as built
  * @rx_seq: gateway: sequence number of the newest request accepted
  * @rx_nonce: gateway: nonce of the newest request accepted
- * @rx_reply: gateway: the last reply sent to that request
- * @rx_reply_len: length of @rx_reply
  * @rx_copies: gateway: XM_METHOD_* of the copies of that request received
  * @rx_method: gateway: &enum xm_encap named in the replies to that request
  * @copy_tries: mobile: plain-ESP copies sent of the newest request
@@ -133,6 +159,10 @@ struct xm_conn {
 	u32 encap_policy;
 	struct xm_sa_id sa[2];
 	struct xfrm_selector sel;
+	struct xm_polref pols[XM_CONN_POLS];
+	u8 n_pols;
+	struct rhash_head name_node;
+	struct rhlist_head reqid_node;
 	__be32 in_spi;
 	struct hlist_node spi_node;
 	bool dead;
@@ -142,8 +172,6 @@ struct xm_conn {
 	struct xm_view tx_view;
 	u32 rx_seq;
 	u64 rx_nonce;
-	u8 rx_reply[XM_MSG_MAX];
-	u16 rx_reply_len;
 	u32 rx_copies;
 	u8 rx_method;
 	unsigned int copy_tries;
@@ -178,6 +206,8 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  *	taken before &netns_xfrm.xfrm_cfg_mutex, never inside it
  * @conns: connections by id; lookups under RCU or @lock, changes under
  *	@lock
+ * @by_name: named connections by name; changes under @lock
+ * @by_reqid: connections by reqid; lookups under RCU, changes under @lock
  * @n_conns: number of entries in @conns, under @lock
  * @next_id: next connection id to try, under @lock
  * @by_spi: connections by inbound SPI; readers under RCU (softirq),
@@ -189,9 +219,17 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  *	@plain_ops is registered, cleared after it is unregistered
  * @plain_ops: netfilter hook removing their UDP header
  * @km_work: re-resolves connections after SA changes made by others
- * @km_lock: protects @km_pending and @km_npending (taken in atomic context)
- * @km_pending: reqids whose SAs changed since @km_work last ran
- * @km_npending: entries in @km_pending; more than its size means all
+ * @km_lock: protects @km_all (taken in atomic context)
+ * @km_pending: reqids whose SAs or policies changed since @km_work last
+ *	took them (keys; its own lock, taken with BH off)
+ * @km_all: every connection must be looked at again (a flush, or
+ *	@km_pending could not grow)
+ * @pols: policies by the reqids of their templates, a hint for finding a
+ *	connection's policies without walking the SPD: entries are
+ *	&struct xm_pm_ent (src/sa.c), checked with xfrm_policy_byid() before
+ *	use; its own lock, taken with BH off (the key manager updates it)
+ * @pols_built: @pols holds every policy (built by one walk, kept current
+ *	by policy notifications); under @pols' lock
  * @km_dying: set at namespace exit, stops @km_work from being queued
  * @km_map_spi: inbound SPI of the last NAT mapping change seen, 0 if none;
  *	with @km_map_addr and @km_map_port under @km_lock
@@ -202,6 +240,8 @@ struct xm_net {
 	struct net *net;
 	struct mutex lock;	/* see @lock above */
 	struct xarray conns;
+	struct rhashtable by_name;
+	struct rhltable by_reqid;
 	unsigned int n_conns;
 	u32 next_id;
 	DECLARE_HASHTABLE(by_spi, 10);
@@ -210,12 +250,14 @@ struct xm_net {
 	struct nf_hook_ops plain_ops;
 	struct work_struct km_work;
 	spinlock_t km_lock;	/* see @km_lock above */
-	u32 km_pending[8];
-	unsigned int km_npending;
+	struct xarray km_pending;
+	bool km_all;
 	bool km_dying;
 	__be32 km_map_spi;
 	__be32 km_map_addr;
 	__be16 km_map_port;
+	struct xarray pols;
+	bool pols_built;
 };
 
 struct xm_net *xm_net(const struct net *net);
