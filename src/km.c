@@ -32,11 +32,15 @@
 
 /*
  * A NAT rebinding: authenticated ESP-in-UDP for a gateway connection's
- * inbound SA arrived from the peer's address with another source port.
- * The peer cannot see this (its own address did not change), so the
- * gateway follows: both SAs take the new port, as the kernel's
- * XFRM_MSG_MAPPING would have an IKE daemon do (RFC 3948, section 5.2).
- * Only the port may change this way; a new address needs a registration.
+ * inbound SA arrived from another source than the SAs send to, with the
+ * highest sequence number the SA has accepted (see src/rx.c). The peer
+ * cannot see this (its own address did not change), so the gateway
+ * follows: both SAs take the new source, as the kernel's XFRM_MSG_MAPPING
+ * would have an IKE daemon do (RFC 3948, section 5.2); a plain inbound SA
+ * stays plain. A new port is always followed; a new address only when
+ * the last registration found the peer's source address translated (a
+ * NAT may change its public address too). Any other new address needs a
+ * registration.
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -44,6 +48,7 @@ static void xm_km_follow_rebinding(struct xm_net *xn, __be32 spi,
 				   __be32 addr, __be16 port)
 {
 	struct xm_endpoints ep;
+	struct xm_sa_info in;
 	struct xm_conn *conn;
 	unsigned long id;
 
@@ -53,12 +58,22 @@ static void xm_km_follow_rebinding(struct xm_net *xn, __be32 spi,
 	}
 	if (!conn || conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
 	    xm_sa_endpoints(conn, &ep) || ep.family != AF_INET ||
-	    !ep.encap_type || ep.remote.a4 != addr || ep.remote_port == port)
+	    !ep.encap_type)
 		return;
+	if (ep.remote.a4 == addr && ep.remote_port == port)
+		return;
+	if (ep.remote.a4 != addr && !(conn->nat & XFRM_MOBILITY_NAT_SRC_ADDR))
+		return;
+	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
+	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
+		      !in.encap_type;
+	ep.remote.a4 = addr;
 	ep.remote_port = port;
 	if (xm_sa_move(conn, &ep, NULL))
 		return;
-	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, 0, 0, 0, GFP_KERNEL);
+	xm_stat_inc(conn, XM_STAT_REBINDINGS);
+	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, 0, conn->nat, 0,
+		     GFP_KERNEL);
 }
 
 /* Look at @conn's SAs again. Context: process context, &xm_net.lock held. */
@@ -255,25 +270,28 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
 	return 0;
 }
 
-/*
- * Called for authenticated ESP-in-UDP whose outer source differs from the
- * inbound SA's peer.  Context: softirq.
+/**
+ * xm_km_mapping() - report a new outer source of a connection's peer
+ * @xn: namespace state
+ * @spi: the connection's inbound SPI
+ * @addr: the new outer source address
+ * @port: the new outer source UDP port
+ *
+ * Only the newest report is kept; the work item decides whether to follow
+ * it (xm_km_follow_rebinding()).
+ *
+ * Context: softirq, from the receive hooks after authentication.
  */
-static int xm_km_new_mapping(struct xfrm_state *x, xfrm_address_t *ipaddr,
-			     __be16 sport)
+void xm_km_mapping(struct xm_net *xn, __be32 spi, __be32 addr, __be16 port)
 {
-	struct xm_net *xn = xm_net(xs_net(x));
-
-	if (x->props.family != AF_INET || READ_ONCE(xn->km_dying) ||
-	    !READ_ONCE(xn->n_conns))
-		return 0;
+	if (READ_ONCE(xn->km_dying))
+		return;
 	spin_lock_bh(&xn->km_lock);
-	xn->km_map_spi = x->id.spi;
-	xn->km_map_addr = ipaddr->a4;
-	xn->km_map_port = sport;
+	xn->km_map_spi = spi;
+	xn->km_map_addr = addr;
+	xn->km_map_port = port;
 	spin_unlock_bh(&xn->km_lock);
 	queue_work(system_wq, &xn->km_work);
-	return 0;
 }
 
 /* Mandatory callbacks (called without NULL checks); we never answer. */
@@ -293,7 +311,6 @@ static struct xfrm_policy *xm_km_compile_policy(struct sock *sk, int opt,
 static struct xfrm_mgr xm_km = {
 	.notify = xm_km_notify,
 	.notify_policy = xm_km_notify_policy,
-	.new_mapping = xm_km_new_mapping,
 	.acquire = xm_km_acquire,
 	.compile_policy = xm_km_compile_policy,
 };

@@ -2,11 +2,14 @@
 #ifndef _XM_KM_H
 #define _XM_KM_H
 
+#include <linux/types.h>
+
 struct xm_net;
 
 void xm_km_init(void);
 void xm_km_uninit(void);
 void xm_km_net_init(struct xm_net *xn);
 void xm_km_net_exit(struct xm_net *xn);
+void xm_km_mapping(struct xm_net *xn, __be32 spi, __be32 addr, __be16 port);
 
 #endif /* _XM_KM_H */

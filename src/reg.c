@@ -929,6 +929,7 @@ void xm_reg_conn_init(struct xm_conn *conn)
 	INIT_DELAYED_WORK(&conn->retx, retx_work);
 	INIT_DELAYED_WORK(&conn->ka, ka_work);
 	INIT_DELAYED_WORK(&conn->probe, probe_work);
+	spin_lock_init(&conn->src_lock);
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_IDLE;
 }
 

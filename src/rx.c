@@ -22,6 +22,7 @@
 #include <net/ip.h>
 #include <net/xfrm.h>
 
+#include "km.h"
 #include "reg.h"
 #include "rx.h"
 #include "sa.h"
@@ -40,6 +41,7 @@ struct xm_tuple_slot {
 	spinlock_t lock;	/* protects the fields below */
 	const struct sk_buff *skb;
 	__be32 spi;
+	u32 seq;
 	unsigned long stamp;
 	struct xm_view view;
 };
@@ -51,7 +53,7 @@ static struct xm_tuple_slot *tuple_slot(const struct sk_buff *skb)
 	return &xm_tuples[hash_ptr(skb, XM_TUPLE_BITS)];
 }
 
-static void tuple_put(const struct sk_buff *skb, __be32 spi,
+static void tuple_put(const struct sk_buff *skb, __be32 spi, u32 seq,
 		      const struct xm_view *view)
 {
 	struct xm_tuple_slot *s = tuple_slot(skb);
@@ -59,13 +61,19 @@ static void tuple_put(const struct sk_buff *skb, __be32 spi,
 	spin_lock(&s->lock);
 	s->skb = skb;
 	s->spi = spi;
+	s->seq = seq;
 	s->stamp = jiffies;
 	s->view = *view;
 	spin_unlock(&s->lock);
 }
 
+/*
+ * Take the record of @skb. @view and @seq (the ESP sequence number as the
+ * packet carried it, which ICV and replay check have covered once the SA
+ * accepted the packet) may be NULL.
+ */
 static bool tuple_take(const struct sk_buff *skb, __be32 spi,
-		       struct xm_view *view)
+		       struct xm_view *view, u32 *seq)
 {
 	struct xm_tuple_slot *s = tuple_slot(skb);
 	bool found = false;
@@ -76,6 +84,8 @@ static bool tuple_take(const struct sk_buff *skb, __be32 spi,
 			time_before(jiffies, s->stamp + XM_TUPLE_MAXAGE);
 		if (found && view)
 			*view = s->view;
+		if (found && seq)
+			*seq = s->seq;
 		s->skb = NULL;
 	}
 	spin_unlock(&s->lock);
@@ -173,7 +183,7 @@ static bool record(struct sk_buff *skb, int encap_type, __be32 *spip)
 	rcu_read_lock();
 	if (conn_by_spi(xn, spi)) {
 		view_from_skb(skb, encap_type, &v);
-		tuple_put(skb, spi, &v);
+		tuple_put(skb, spi, ntohl(seq), &v);
 		managed = true;
 	}
 	rcu_read_unlock();
@@ -268,6 +278,52 @@ static int xm_esp4_err(struct sk_buff *skb, u32 info)
 	return -ENOENT;		/* not ours: continue the chain */
 }
 
+/* Whether @seq is the highest sequence number @x has accepted so far. */
+static bool newest_seq(const struct xfrm_state *x, u32 seq)
+{
+	if (x->replay_esn)
+		return seq == READ_ONCE(x->replay_esn->seq);
+	return seq == READ_ONCE(x->replay.seq);
+}
+
+/*
+ * Gateway: remember the outer source of authenticated ESP-in-UDP and
+ * report a change of it seen on ordinary traffic (@report), so that a NAT
+ * rebinding the peer cannot see is followed (xm_km_mapping()). A
+ * registration message only updates the record: the registration itself
+ * acts on it. Only the packet with the highest sequence number the SA has
+ * accepted counts (RFC 3948, section 5.2): a packet that was held back (in
+ * flight from before a rebinding or a move, or delayed by an attacker on
+ * the path) is authentic and inside the replay window, but moves nothing.
+ *
+ * Context: softirq, RCU read side; takes &xm_conn.src_lock.
+ */
+static void track_source(struct xm_conn *conn, const struct xfrm_state *x,
+			 const struct xm_view *v, u32 seq, bool report)
+{
+	bool changed;
+
+	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
+	    v->encap != XM_ENCAP_ESPINUDP || v->family != XM_FAMILY_IPV4)
+		return;
+	if (READ_ONCE(conn->src_addr) == v->saddr.a4 &&
+	    READ_ONCE(conn->src_port) == v->sport)
+		return;
+	if (!newest_seq(x, seq))
+		return;
+
+	spin_lock(&conn->src_lock);
+	changed = conn->src_addr != v->saddr.a4 || conn->src_port != v->sport;
+	if (changed) {
+		WRITE_ONCE(conn->src_addr, v->saddr.a4);
+		WRITE_ONCE(conn->src_port, v->sport);
+	}
+	spin_unlock(&conn->src_lock);
+
+	if (changed && report)
+		xm_km_mapping(conn->xn, x->id.spi, v->saddr.a4, v->sport);
+}
+
 /*
  * Inner packet of a registration message? Returns the UDP payload offset
  * and length, or a negative value.
@@ -307,9 +363,11 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 	struct xm_rx_msg *msg;
 	struct xfrm_state *x;
 	struct xm_conn *conn;
+	struct xm_view view;
 	struct xm_net *xn;
 	__be32 isrc, idst;
 	unsigned int len;
+	u32 seq;
 	int off;
 
 	if (!sp || !sp->len || !skb->dev)
@@ -327,14 +385,15 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 		return 1;
 	}
 	if (err) {
-		tuple_take(skb, x->id.spi, NULL);
+		tuple_take(skb, x->id.spi, NULL, NULL);
 		rcu_read_unlock();
 		return 1;
 	}
 
 	off = reg_payload(skb, conn, &isrc, &idst, &len);
 	if (off < 0) {
-		tuple_take(skb, x->id.spi, NULL);
+		if (tuple_take(skb, x->id.spi, &view, &seq) && off != -EMSGSIZE)
+			track_source(conn, x, &view, seq, true);
 		rcu_read_unlock();
 		if (off == -EMSGSIZE)
 			return -EINVAL;	/* bad length to our port: drop */
@@ -348,7 +407,9 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 	msg->spi = x->id.spi;
 	msg->inner_src.a4 = isrc;
 	msg->inner_dst.a4 = idst;
-	msg->have_view = tuple_take(skb, x->id.spi, &msg->observed);
+	msg->have_view = tuple_take(skb, x->id.spi, &msg->observed, &seq);
+	if (msg->have_view)
+		track_source(conn, x, &msg->observed, seq, false);
 	if (len > sizeof(msg->buf)) {
 		xm_stat_inc(conn, XM_STAT_DROP_MALFORMED);
 		kfree(msg);

@@ -46,6 +46,7 @@ enum xm_stat {
 	XM_STAT_PROBES,
 	XM_STAT_FALLBACKS,
 	XM_STAT_DUPLICATES,
+	XM_STAT_REBINDINGS,
 	XM_STAT_MAX
 };
 
@@ -139,6 +140,11 @@ struct xm_polref {
  * @live_out: outbound SA packet count at the last liveness tick
  * @live_in: inbound SA packet count at the last liveness tick
  * @live_idle: liveness ticks in a row with output but no input
+ * @src_lock: serialises writers of @src_addr and @src_port (taken in
+ *	softirq only, by the receive hooks)
+ * @src_addr: gateway: outer source address of the newest authenticated
+ *	ESP-in-UDP packet that showed a new source; read locklessly
+ * @src_port: its UDP source port; read locklessly
  * @stats: counters, &enum xm_stat
  * @refcnt: references; the connection table holds one
  * @rcu: to free the object after readers are done
@@ -189,6 +195,9 @@ struct xm_conn {
 	u64 live_out;
 	u64 live_in;
 	unsigned int live_idle;
+	spinlock_t src_lock;	/* see @src_lock above */
+	__be32 src_addr;
+	__be16 src_port;
 	atomic64_t stats[XM_STAT_MAX];
 	refcount_t refcnt;
 	struct rcu_head rcu;

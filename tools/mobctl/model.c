@@ -49,7 +49,7 @@ static const struct attr_policy sa_policy[XFRM_MOBILITY_A_SA_MAX + 1] = {
 };
 
 static const struct attr_policy stats_policy[XFRM_MOBILITY_A_STATS_MAX + 1] = {
-	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_DUPLICATES] = POL(U64),
+	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_REBINDINGS] = POL(U64),
 };
 
 static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
@@ -443,6 +443,7 @@ const char *mob_stats_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_STATS_PROBES] = "probes",
 		[XFRM_MOBILITY_A_STATS_FALLBACKS] = "fallbacks",
 		[XFRM_MOBILITY_A_STATS_DUPLICATES] = "duplicates",
+		[XFRM_MOBILITY_A_STATS_REBINDINGS] = "rebindings",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : NULL;

@@ -165,11 +165,13 @@ void print_conn_pretty(FILE *f, const struct mob_conn *c)
 	fprintf(f, "\n    drops malformed %" PRIu64 " stale %" PRIu64
 		" unexpected %" PRIu64 " wrong-conn %" PRIu64 " no-tuple %" PRIu64
 		"  tx-errors %" PRIu64 "  keepalives %" PRIu64
-		"  probes %" PRIu64 "  fallbacks %" PRIu64 "\n",
+		"  probes %" PRIu64 "  fallbacks %" PRIu64
+		"  duplicates %" PRIu64 "  rebindings %" PRIu64 "\n",
 		STAT(c, DROP_MALFORMED), STAT(c, DROP_STALE),
 		STAT(c, DROP_UNEXPECTED), STAT(c, DROP_WRONG_CONN),
 		STAT(c, DROP_NO_TUPLE), STAT(c, TX_ERRORS), STAT(c, KEEPALIVES),
-		STAT(c, PROBES), STAT(c, FALLBACKS));
+		STAT(c, PROBES), STAT(c, FALLBACKS), STAT(c, DUPLICATES),
+		STAT(c, REBINDINGS));
 }
 
 /* One row; @sa is NULL for a connection without any SA. */

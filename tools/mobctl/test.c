@@ -267,7 +267,7 @@ static const char conn1_pretty[] =
 	"    out spi 0x00000100 10.1.0.2 -> 10.9.0.2 encap espinudp 4500 -> 4500 oseq 42\n"
 	"    in  spi 0x00000200 10.9.0.2 -> 10.1.0.2 encap espinudp 4500 -> 4500\n"
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0\n";
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0\n";
 
 static const char conn1_dump[] =
 	"1\thome\t1\tmobile\tok\tout\t0x00000100\t10.1.0.2\t10.9.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t42\t0\t0x0\t0x0\t0\t4501\t0\n"
@@ -382,7 +382,7 @@ static void test_conn_v6(void)
 		  "state policy-missing reg registered seq 9 port 4501\n"
 		  "    out spi 0xc0ffee01 2001:db8::1 -> 2001:db8:1::2 encap none\n"
 		  "    nat src-addr,src-port,0x40  moves 3  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0\n",
+		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0\n",
 		  "conn 2 pretty");
 	free(c.buf);
 
