@@ -52,6 +52,8 @@ DP_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$DP_REPO/tests/selftests/lib/netns.sh"
 # shellcheck source=tests/selftests/lib/mobility.sh
 . "$DP_REPO/tests/selftests/lib/mobility.sh"
+# shellcheck source=bench/lib/vmbench.sh
+. "$DP_REPO/bench/lib/vmbench.sh"
 
 DP_W=''
 DP_PORT=5201
@@ -106,10 +108,12 @@ dp_iperf() {
 }
 
 dp_analyze() {
-	python3 - "$DP_W" <<'PYEOF'
+	python3 - "$DP_W" "$DP_REPO/bench/lib" <<'PYEOF'
 import glob, json, os, statistics, sys
 
 W = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from report import finish, kv
 rows = []
 for path in sorted(glob.glob(os.path.join(W, "raw", "r*.json"))):
     name = os.path.basename(path)[:-5]          # r<rep>-<config>-<proto>
@@ -142,7 +146,7 @@ with open(os.path.join(W, "dataplane.csv"), "w") as f:
                 "" if sent is None else "%.1f" % sent,
                 "" if extra is None else extra))
 
-P = dict(l.strip().split("=", 1) for l in open(os.path.join(W, "params")) if "=" in l)
+P = kv(os.path.join(W, "params"))
 configs = ("managed", "idle", "unloaded")
 out = []
 out.append("Data plane through one ESP tunnel (%s), kernel %s, %s reps x %s s per run, interleaved"
@@ -183,13 +187,7 @@ if udp_loss:
     out.append("UDP loss (median %): " + ", ".join(
         "%s %.1f" % (c, statistics.median([x for cc, x in udp_loss if cc == c]))
         for c in configs if any(cc == c for cc, _ in udp_loss)))
-text = "\n".join(out)
-print(text)
-with open(os.path.join(W, "summary.md"), "w") as f:
-    f.write(text + "\n")
-print()
-print("CSV (dataplane.csv):")
-print(open(os.path.join(W, "dataplane.csv")).read(), end="")
+finish(W, out, "dataplane.csv")
 PYEOF
 }
 
@@ -214,31 +212,12 @@ dp_main() {
 	[[ $reps =~ ^[0-9]+$ && $time =~ ^[0-9]+$ && $udp_len =~ ^[0-9]+$ ]] ||
 		{ dp_err "numeric arguments expected"; return 2; }
 	[[ $encap == udp || $encap == none ]] || { dp_err "--encap udp or none"; return 2; }
-	if [[ -z ${XM_VM:-} ]] && ((!host)); then
-		dp_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/dataplane.sh); --host to run here"
-		return 2
-	fi
-	((EUID == 0)) || { dp_err "must run as root"; return 4; }
 	command -v iperf3 >/dev/null || { dp_err "iperf3 missing (scripts/deps.sh)"; return 4; }
-	[[ -x $MOBCTL ]] || { dp_err "no mobctl at $MOBCTL (make -C tools/mobctl)"; return 2; }
-	if [[ -z $out ]]; then
-		if [[ -n ${XM_OUT:-} ]]; then
-			out=$XM_OUT/dataplane
-		else
-			out=$(mktemp -d /tmp/dataplane.XXXXXX)
-		fi
-	fi
-	DP_W=$(mktemp -d /tmp/dataplane-work.XXXXXX) || return 1
+	vb_start dataplane "$host" "$out" || return
+	DP_W=$VB_W
 	mkdir -p "$DP_W/raw"
-	printf 'kernel=%s\nreps=%s\ntime=%s\nencap=%s\nudp_len=%s\ndate=%s\n' \
-		"$(uname -r)" "$reps" "$time" "$encap" "$udp_len" "$(date -u +%FT%TZ)" >"$DP_W/params"
+	vb_params "reps=$reps" "time=$time" "encap=$encap" "udp_len=$udp_len"
 	trap dp_cleanup EXIT
-
-	mob_load
-	case $? in
-	0) ;;
-	*) dp_err "cannot load the module (XM_KO=${XM_KO:-unset})"; return 4 ;;
-	esac
 	ns_topo_mobility >"$DP_W/setup.log" 2>&1 || { dp_err "topology failed"; cat "$DP_W/setup.log" >&2; return 1; }
 	if [[ $encap == udp ]]; then
 		dp_encap_sock "$NS_X"
@@ -264,7 +243,7 @@ dp_main() {
 		dp_log "rep $rep/$reps done"
 	done
 	dp_analyze
-	mkdir -p "$out" && cp -r "$DP_W"/. "$out"/ && dp_log "results in $out"
+	vb_finish
 	((DP_FAILED == 0))
 }
 

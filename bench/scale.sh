@@ -46,7 +46,10 @@
 #   memory     /proc/meminfo and /proc/slabinfo before Y's SAs, after them
 #              and after Y's conn-adds: XFRM's share (SAs + policies) and
 #              the module's share (conn-adds) per connection, largest slab
-#              caches of each (--adopt incremental: only the sum)
+#              caches of each (--adopt incremental: only the sum); slab
+#              bytes both as allocated in the VM (slub_debug pads each
+#              object, a kmalloc-2k object takes 6 KB) and nominal (the
+#              cache's object size, what a kernel without slub_debug uses)
 #   adoption   time of Y's conn-adds (xmscale conn-add, batches of 200),
 #              and of one conn-get dump of all N connections
 #   handover   H single handovers of "home" (X moves between the direct
@@ -70,6 +73,8 @@ SC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$SC_REPO/tests/selftests/lib/netns.sh"
 # shellcheck source=tests/selftests/lib/mobility.sh
 . "$SC_REPO/tests/selftests/lib/mobility.sh"
+# shellcheck source=bench/lib/vmbench.sh
+. "$SC_REPO/bench/lib/vmbench.sh"
 
 XMSCALE=${XMSCALE:-$SC_REPO/build/tools/xmscale}
 SC_W=''
@@ -94,9 +99,14 @@ sc_x() {
 	return "$rc"
 }
 
+# sc_snap DIR NAME: memory counters; the first snapshot also records each
+# slab cache's object size without debugging metadata (the test VM boots
+# with slub_debug, which pads every object: /proc/slabinfo shows the padded
+# size).
 sc_snap() {
 	cat /proc/meminfo >"$1/meminfo-$2.txt"
 	cat /proc/slabinfo >"$1/slabinfo-$2.txt" 2>/dev/null
+	[[ -e $1/objsize.txt ]] || grep -s . /sys/kernel/slab/*/object_size >"$1/objsize.txt"
 }
 
 # sc_watch NS FILE ARGS...: start an event watcher, wait until it listens.
@@ -258,21 +268,12 @@ sc_size() {
 }
 
 sc_analyze() {
-	python3 - "$SC_W" <<'PYEOF'
+	python3 - "$SC_W" "$SC_REPO/bench/lib" <<'PYEOF'
 import glob, os, re, statistics, sys
 
 W = sys.argv[1]
-
-def kv(path):
-    d = {}
-    try:
-        for l in open(path):
-            if "=" in l:
-                k, v = l.strip().split("=", 1)
-                d[k] = v
-    except OSError:
-        pass
-    return d
+sys.path.insert(0, sys.argv[2])
+from report import finish, kv, write_csv
 
 def meminfo(path):
     d = {}
@@ -281,14 +282,35 @@ def meminfo(path):
         d[k] = int(v.split()[0])
     return d
 
-def slab(path):
+def objsizes(path):
+    # "/sys/kernel/slab/<cache>/object_size:<bytes>"
+    d = {}
+    try:
+        for l in open(path):
+            p, v = l.strip().rsplit(":", 1)
+            d[p.split("/")[-2]] = int(v)
+    except (OSError, ValueError):
+        pass
+    return d
+
+def slab(path, nominal=None):
+    # bytes per cache: active objects times the object size, as padded by
+    # slub_debug (slabinfo's objsize), or without padding (nominal); a
+    # kmalloc-N object counts N bytes, as on a kernel without slub_debug
     d = {}
     try:
         for l in open(path):
             if l.startswith(("slabinfo", "#")):
                 continue
             f = l.split()
-            d[f[0]] = int(f[1]) * int(f[3])       # active_objs * objsize
+            size = int(f[3])
+            if nominal is not None:
+                m = re.match(r"kmalloc-(?:rcl-|cg-)?(\d+)(k?)$", f[0])
+                if m:
+                    size = int(m.group(1)) * (1024 if m.group(2) else 1)
+                else:
+                    size = nominal.get(f[0], size)
+            d[f[0]] = int(f[1]) * size
     except OSError:
         pass
     return d
@@ -317,26 +339,32 @@ for d in sorted(glob.glob(os.path.join(W, "n*")), key=lambda p: int(os.path.base
     storm = int(P["storm"])
     r = {"n": n, "storm": storm, "adopt": P.get("adopt")}
     # Memory: XFRM's share (base -> sa), the module's (sa -> conn).
+    nom = objsizes(os.path.join(d, "objsize.txt"))
     try:
         m0, m1, m2 = (meminfo(os.path.join(d, "meminfo-%s.txt" % s)) for s in ("base", "sa", "conn"))
         s0, s1, s2 = (slab(os.path.join(d, "slabinfo-%s.txt" % s)) for s in ("base", "sa", "conn"))
+        n0, n1, n2 = (slab(os.path.join(d, "slabinfo-%s.txt" % s), nom) for s in ("base", "sa", "conn"))
     except OSError:
         m0 = None
     gw = n - 1                   # connections added to Y by bulk requests
     if m0:
         r["total_slab_b"] = (m2["Slab"] - m0["Slab"]) * 1024 / gw
         r["total_avail_b"] = (m0["MemAvailable"] - m2["MemAvailable"]) * 1024 / gw
+    if m0:
+        r["total_nominal_b"] = (sum(n2.values()) - sum(n0.values())) / gw
     if m0 and P.get("adopt") == "bulk":
         r["xfrm_slab_b"] = (m1["Slab"] - m0["Slab"]) * 1024 / gw
         r["xfrm_avail_b"] = (m0["MemAvailable"] - m1["MemAvailable"]) * 1024 / gw
         r["mod_slab_b"] = (m2["Slab"] - m1["Slab"]) * 1024 / gw
         r["mod_avail_b"] = (m1["MemAvailable"] - m2["MemAvailable"]) * 1024 / gw
-        shares = (("xfrm", s0, s1), ("module", s1, s2)) if P.get("adopt") == "bulk" else \
-            (("xfrm+module", s0, s2),)
-        for name, a, b in shares:
+        # Without slub_debug's padding (what a production kernel allocates).
+        r["xfrm_nominal_b"] = (sum(n1.values()) - sum(n0.values())) / gw
+        r["mod_nominal_b"] = (sum(n2.values()) - sum(n1.values())) / gw
+        for name, a, b, na, nb in (("xfrm", s0, s1, n0, n1), ("module", s1, s2, n1, n2)):
             delta = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in set(a) | set(b)), reverse=True)
-            detail.append("n=%d %s share, largest slab deltas per connection: %s" % (
-                n, name, ", ".join("%s %.0f B" % (k, v / gw) for v, k in delta[:6] if v > 0)))
+            detail.append("n=%d %s share, largest slab deltas per connection (slub_debug size / nominal): %s" % (
+                n, name, ", ".join("%s %.0f B / %.0f B" % (k, v / gw, (nb.get(k, 0) - na.get(k, 0)) / gw)
+                                   for v, k in delta[:6] if v > 0)))
     # Adoption and dump.
     t = 0.0
     ok = True
@@ -421,26 +449,26 @@ for d in sorted(glob.glob(os.path.join(W, "n*")), key=lambda p: int(os.path.base
     rows.append(r)
 
 cols = ["n", "storm", "adopt", "total_slab_b", "total_avail_b", "xfrm_slab_b", "xfrm_avail_b", "mod_slab_b", "mod_avail_b",
+        "total_nominal_b", "xfrm_nominal_b", "mod_nominal_b",
         "sa_install_s", "adopt_s", "adopt_ms_per_conn", "dump_s", "ho_n", "ho_reg_ms", "ho_gw_ms",
         "storm_tx_s", "storm_rreq_rx", "storm_moved", "storm_gw_s", "storm_total_s", "storm_rate",
         "storm_gw_ms_per_req", "storm_registered", "storm_retx", "storm_no_tuple"]
-with open(os.path.join(W, "scale.csv"), "w") as fh:
-    fh.write(",".join(cols) + "\n")
-    for r in rows:
-        fh.write(",".join("" if r.get(c) is None else (("%.3f" % r[c]) if isinstance(r[c], float) else str(r[c]))
-                          for c in cols) + "\n")
+write_csv(W, "scale.csv", cols, rows)
 
 P = kv(os.path.join(W, "params"))
 o = []
 o.append("Scale, kernel %s, %s, adoption %s" % (P.get("kernel"), P.get("date"), P.get("adopt")))
 o.append("")
-o.append("| gateway connections N | slab / conn (total) | XFRM slab / conn | module slab / conn | module MemAvailable / conn | SA+policy install | adopt (conn-add N) | per conn-add | conn-get dump of N |")
+o.append("Memory per connection: slab bytes without slub_debug's padding (nominal), and as allocated in the VM (slub_debug).")
+o.append("")
+o.append("| gateway connections N | XFRM slab / conn (nominal) | module slab / conn (nominal) | XFRM / module slab / conn (slub_debug) | module MemAvailable / conn | SA+policy install | adopt (conn-add N) | per conn-add | conn-get dump of N |")
 o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
-    o.append("| %d | %s B | %s B | %s B | %s B | %s s | %s s | %s ms | %s s |" % (
-        r["n"], f(r.get("total_slab_b"), "%.0f"), f(r.get("xfrm_slab_b"), "%.0f"), f(r.get("mod_slab_b"), "%.0f"),
+    o.append("| %d | %s B | %s B | %s B / %s B | %s B | %s s | %s s | %s ms | %s s |" % (
+        r["n"], f(r.get("xfrm_nominal_b"), "%.0f"), f(r.get("mod_nominal_b"), "%.0f"),
+        f(r.get("xfrm_slab_b"), "%.0f"), f(r.get("mod_slab_b"), "%.0f"),
         f(r.get("mod_avail_b"), "%.0f"), f(r.get("sa_install_s"), "%.1f"), f(r.get("adopt_s"), "%.2f"),
-        f(r.get("adopt_ms_per_conn"), "%.2f"), f(r.get("dump_s"), "%.2f")))
+        f(r.get("adopt_ms_per_conn"), "%.3f"), f(r.get("dump_s"), "%.2f")))
 o.append("")
 o.append("| N | handovers | registration (X sa-moved -> rrep-received), median | gateway work per RREQ, median | storm size | RREQs leaving X | Y: first RREQ -> last SA moved | RREQs/s at Y | Y per RREQ in storm, median | registered on X | retransmits | no-tuple drops |")
 o.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -457,19 +485,13 @@ if len(rows) > 1:
     for key, label in (("adopt_ms_per_conn", "time per conn-add"), ("dump_s", "conn-get dump"),
                        ("ho_gw_ms", "gateway work per handover"), ("ho_reg_ms", "registration round trip"),
                        ("storm_gw_ms_per_req", "gateway work per RREQ in the storm"),
-                       ("mod_slab_b", "module memory per connection")):
+                       ("mod_nominal_b", "module memory per connection")):
         if b.get(key):
             o.append("  %-38s %s" % (label, ", ".join(
                 "x%.2f" % (r[key] / b[key]) if r.get(key) else "n/a" for r in rows[1:])))
 o.append("")
 o.extend(detail)
-text = "\n".join(o)
-print(text)
-with open(os.path.join(W, "summary.md"), "w") as fh:
-    fh.write(text + "\n")
-print()
-print("CSV (scale.csv):")
-print(open(os.path.join(W, "scale.csv")).read(), end="")
+finish(W, o, "scale.csv")
 PYEOF
 }
 
@@ -499,31 +521,17 @@ sc_main() {
 		return 2
 	fi
 	[[ $mode == bulk || $mode == incremental ]] || { sc_err "--adopt bulk or incremental"; return 2; }
-	if [[ -z ${XM_VM:-} ]] && ((!host)); then
-		sc_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/scale.sh); --host to run here"
-		return 2
-	fi
-	((EUID == 0)) || { sc_err "must run as root"; return 4; }
 	[[ -x $XMSCALE ]] || { sc_err "no xmscale at $XMSCALE (make -C tests/tools)"; return 2; }
-	[[ -x $MOBCTL ]] || { sc_err "no mobctl at $MOBCTL (make -C tools/mobctl)"; return 2; }
-	mob_load || { sc_err "cannot load the module (XM_KO=${XM_KO:-unset})"; return 4; }
-	if [[ -z $out ]]; then
-		if [[ -n ${XM_OUT:-} ]]; then
-			out=$XM_OUT/scale
-		else
-			out=$(mktemp -d /tmp/scale.XXXXXX)
-		fi
-	fi
-	SC_W=$(mktemp -d /tmp/scale-work.XXXXXX) || return 1
-	printf 'kernel=%s\ndate=%s\nsizes=%s\nstorm=%s\nadopt=%s\nmem_total_kb=%s\n' "$(uname -r)" \
-		"$(date -u +%FT%TZ)" "$sizes" "$storm" "$mode" \
-		"$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" >"$SC_W/params"
+	vb_start scale "$host" "$out" || return
+	SC_W=$VB_W
+	vb_params "sizes=$sizes" "storm=$storm" "adopt=$mode" \
+		"mem_total_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 	trap ns_cleanup EXIT
 	for n in $sizes; do
 		sc_size "$n" "$storm" "$hos" "$mode" "$chunk" || { sc_err "size $n failed"; SC_FAILED=$((SC_FAILED + 1)); ns_cleanup; }
 	done
 	sc_analyze
-	mkdir -p "$out" && cp -r "$SC_W"/. "$out"/ && sc_log "results in $out"
+	vb_finish
 	((SC_FAILED == 0))
 }
 

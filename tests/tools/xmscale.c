@@ -55,6 +55,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "model.h"
+
 #define TX_SIZE		(256 * 1024)
 #define RX_SIZE		(64 * 1024)
 #define RCVBUF		(32 * 1024 * 1024)
@@ -66,21 +68,13 @@ static const unsigned char aead_key[20] = {
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
 };
 
-static const char *const event_names[] = {
-	[XFRM_MOBILITY_EVENT_CONN_ADD] = "conn-add",
-	[XFRM_MOBILITY_EVENT_CONN_DEL] = "conn-del",
-	[XFRM_MOBILITY_EVENT_SA_MISSING] = "sa-missing",
-	[XFRM_MOBILITY_EVENT_RREQ_SENT] = "rreq-sent",
-	[XFRM_MOBILITY_EVENT_RREQ_RECEIVED] = "rreq-received",
-	[XFRM_MOBILITY_EVENT_RREP_SENT] = "rrep-sent",
-	[XFRM_MOBILITY_EVENT_RREP_RECEIVED] = "rrep-received",
-	[XFRM_MOBILITY_EVENT_SA_MOVED] = "sa-moved",
-	[XFRM_MOBILITY_EVENT_RETRANSMIT] = "retransmit",
-	[XFRM_MOBILITY_EVENT_FAILURE] = "failure",
-	[XFRM_MOBILITY_EVENT_ENCAP_CHANGED] = "encap-changed",
-	[XFRM_MOBILITY_EVENT_FALLBACK] = "fallback",
-};
-#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
+/*
+ * Event names come from mobctl's model (tools/mobctl/model.c, linked in);
+ * types it does not know print as numbers.
+ */
+#define N_EVENTS	32
+#define event_name(type) mob_event_str(type)
+
 
 struct opts {
 	unsigned int count;
@@ -586,7 +580,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	w->n[type]++;
 	fprintf(w->out, "%llu %s %u %u\n",
 		(unsigned long long)mnl_attr_get_u64(tb[XFRM_MOBILITY_A_EVENT_TIME_NS]),
-		event_names[type],
+		event_name(type),
 		tb[XFRM_MOBILITY_A_EVENT_CONN_ID] ?
 		mnl_attr_get_u32(tb[XFRM_MOBILITY_A_EVENT_CONN_ID]) : 0,
 		tb[XFRM_MOBILITY_A_EVENT_SEQ] ?
@@ -644,7 +638,7 @@ static int cmd_watch(const struct opts *o)
 	fclose(w.out);
 	for (i = 0; i < N_EVENTS; i++)
 		if (w.n[i])
-			printf("%s=%lu\n", event_names[i], w.n[i]);
+			printf("%s=%lu\n", event_name(i), w.n[i]);
 	printf("overruns=%lu\n", lost);
 	return lost ? 1 : 0;
 }
@@ -761,8 +755,8 @@ int main(int argc, char **argv)
 			if (!colon)
 				usage();
 			for (i = 0; i < N_EVENTS; i++)
-				if (!strncmp(optarg, event_names[i], colon - optarg) &&
-				    !event_names[i][colon - optarg])
+				if (!strncmp(optarg, event_name(i), colon - optarg) &&
+				    !event_name(i)[colon - optarg])
 					o.until_type = i;
 			if (o.until_type < 0)
 				usage();
