@@ -29,28 +29,13 @@ ktap_require_root
 ktap_require_cmd ip nft ping tcpdump python3
 
 mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
-if ! ns_topo_mobility >/dev/null 2>&1 || ! mob_tunnel udp; then
-	ktap_fail "topology and SAs"
-	ktap_finished
-fi
-mobctl -n "$NS_X" conn add name home reqid 1 role mobile >/dev/null &&
-mobctl -n "$NS_Y" conn add name home reqid 1 role gateway >/dev/null ||
-	{ ktap_fail "conn add"; ktap_finished; }
+mob_setup
 ktap_check "baseline X->Y" busywait 10000 mob_ping_x2y
 
 # rb_snat ADDR: NAT B translates what it forwards from X to ADDR instead
 # of its own address (its own packets keep theirs).
 rb_snat() {
-	ip netns exec "$NS_RB" nft -f - <<EOF
-table ip xm_nat
-delete table ip xm_nat
-table ip xm_nat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		iifname "rb-in" oifname "rb-wan" counter snat to $1
-	}
-}
-EOF
+	ns_nat "$NS_RB" "iifname \"rb-in\" oifname \"rb-wan\" counter snat to $1"
 }
 
 # y_out_is ADDR PORT: Y's outbound SA goes to ADDR:PORT.
@@ -58,15 +43,21 @@ y_out_is() {
 	mob_field_is "$NS_Y" out 9 "$1" && mob_field_is "$NS_Y" out 12 "$2"
 }
 
-ns_move_x nat_b >/dev/null 2>&1
-mobctl -n "$NS_X" handover name home >/dev/null 2>&1
-if mob_wait_field "$NS_Y" out 9 "$RB_WAN4" 15000 &&
-   mob_wait_field "$NS_X" out 13 registered 15000; then
-	ktap_pass "behind NAT B: Y moved to $RB_WAN4, X registered"
-else
-	ktap_fail "behind NAT B: Y moved to $RB_WAN4, X registered" \
-		"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-fi
+# register NAME MODE ADDR: X moves (ns_move_x MODE) and asks for a
+# handover; Y must move to ADDR and X end registered.
+register() {
+	ns_move_x "$2" >/dev/null 2>&1
+	mobctl -n "$NS_X" handover name home >/dev/null 2>&1
+	if mob_wait_field "$NS_Y" out 9 "$3" 15000 &&
+	   mob_wait_field "$NS_X" out 13 registered 15000; then
+		ktap_pass "$1: Y moved to $3, X registered"
+	else
+		ktap_fail "$1: Y moved to $3, X registered" \
+			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
+	fi
+}
+
+register "behind NAT B" nat_b "$RB_WAN4"
 if mob_field_is "$NS_Y" out 10 espinudp && mob_field_is "$NS_Y" in 10 none; then
 	ktap_pass "behind NAT B: Y sends ESP-in-UDP, its inbound SA stays plain"
 else
@@ -148,15 +139,7 @@ fi
 ktap_check "old packet: traffic Y->X" busywait 10000 mob_ping_y2x
 
 # 4. A registration still moves both ends (NAT B -> direct).
-ns_move_x direct >/dev/null 2>&1
-mobctl -n "$NS_X" handover name home >/dev/null 2>&1
-if mob_wait_field "$NS_Y" out 9 "$X_A4" 15000 &&
-   mob_wait_field "$NS_X" out 13 registered 15000; then
-	ktap_pass "registration: Y moved to $X_A4, X registered"
-else
-	ktap_fail "registration: Y moved to $X_A4, X registered" \
-		"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-fi
+register "registration" direct "$X_A4"
 ktap_check "registration: traffic X->Y" busywait 10000 mob_ping_x2y
 ktap_check "registration: traffic Y->X" busywait 10000 mob_ping_y2x
 

@@ -64,6 +64,21 @@ mob_tunnel() {
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan
 }
 
+# mob_setup [CONN-ARGS...]: the topology, ESP-in-UDP SA pairs and the
+# connection "home" on X (mobile) and Y (gateway), with CONN-ARGS for both;
+# a failure ends the test.
+mob_setup() {
+	if ! ns_topo_mobility >/dev/null 2>&1 || ! mob_tunnel udp; then
+		ktap_fail "topology and SAs"
+		ktap_finished
+	fi
+	if ! mobctl -n "$NS_X" conn add name home reqid 1 role mobile "$@" >/dev/null ||
+	   ! mobctl -n "$NS_Y" conn add name home reqid 1 role gateway "$@" >/dev/null; then
+		ktap_fail "conn add"
+		ktap_finished
+	fi
+}
+
 # mob_field NS DIR COLUMN: one column of `mobctl show dump` for the SA row
 # of direction DIR (in/out) of the first connection. Columns (mobctl.8):
 # 1 id, 2 name, 3 reqid, 4 role, 5 state, 6 dir, 7 spi, 8 src, 9 dst,

@@ -183,21 +183,27 @@ ns_sysctl() {
 	ip netns exec "$ns" sysctl -q -w "$@" >/dev/null
 }
 
-# ns_nat_masq NS OIF [random]: masquerade IPv4 leaving OIF (with a packet
-# counter).  Replaces an earlier NAT table.  nft 1.0.6 needs the multi-line
-# syntax; "table; delete table; table {...}" makes it idempotent.
-ns_nat_masq() {
-	local ns=$1 oif=$2 flags=${3:-}
-	ip netns exec "$ns" nft -f - <<EOF
+# ns_nat NS RULE: the namespace's IPv4 NAT is RULE in a postrouting chain,
+# e.g. 'oifname "rb-wan" counter masquerade'.  Replaces an earlier NAT
+# table.  nft 1.0.6 needs the multi-line syntax; "table; delete table;
+# table {...}" makes it idempotent.
+ns_nat() {
+	ip netns exec "$1" nft -f - <<EOF
 table ip xm_nat
 delete table ip xm_nat
 table ip xm_nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		oifname "$oif" counter masquerade $flags
+		$2
 	}
 }
 EOF
+}
+
+# ns_nat_masq NS OIF [random]: masquerade IPv4 leaving OIF (with a packet
+# counter).
+ns_nat_masq() {
+	ns_nat "$1" "oifname \"$2\" counter masquerade ${3:-}"
 }
 
 # ns_nat_off NS: remove the NAT table (routing only).
