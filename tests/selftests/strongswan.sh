@@ -47,6 +47,10 @@ for side in mobile gateway; do
 	sed 's/dpd_delay = 10s/dpd_delay = 3s/' "$examples/$side/swanctl.conf" >"$work/$side.conf"
 done
 
+# Keep charon's logs with the VM's results (runs after ss_stop).
+[[ -n ${XM_OUT:-} && -d ${XM_OUT:-} ]] &&
+	ns_cleanup_add 'for n in mob gw; do cp "$(ss_log $n)" "$XM_OUT/strongswan-charon-$n.log"; done'
+
 SS_SWANCTL_CONF=$work/gateway.conf ss_start "$NS_Y" gw "$examples/gateway" ||
 	{ ktap_fail "charon on Y starts"; ktap_finished; }
 SS_SWANCTL_CONF=$work/mobile.conf ss_start "$NS_X" mob "$examples/mobile" ||
@@ -91,11 +95,20 @@ ike_ep() { # NAME CONN local|remote
 }
 ike_ep_is() { [[ $(ike_ep "$1" "$2" "$3") == "$4" ]]; }
 
+# settled CHILD ENCAP UX UY: both outbound SAs of the module use ENCAP
+# and charon re-installed since the counts UX (X) and UY (Y).
+settled() {
+	conn_field_is "$NS_X" "$1" out 10 "$2" && conn_field_is "$NS_Y" "$1" out 10 "$2" &&
+		(($(updates mob) > $3 && $(updates gw) > $4))
+}
+# child_mode_is NAME CONN MODE: charon's CHILD_SA is installed in MODE.
+child_mode_is() { ss_swanctl "$1" --list-sas --ike "$2" 2>/dev/null | grep -q "INSTALLED, $3,"; }
+
 # handover NAME MODE CHILD CONN ADDR_X: move X, ask the module for a
 # handover, check the registration, the IKE endpoints and charon's
 # re-installations on both sides.
 handover() {
-	local name=$1 mode=$2 child=$3 conn=$4 inner=$5 xl seen ux uy port enc0
+	local name=$1 mode=$2 child=$3 conn=$4 inner=$5 xl seen ux uy port enc0 want
 	ux=$(updates mob) uy=$(updates gw)
 	enc0=$(conn_field "$NS_X" "$child" out 10)
 	ns_move_x "$mode" >/dev/null 2>&1
@@ -122,9 +135,12 @@ handover() {
 		ktap_fail "$name: IKE_SA follows" \
 			"X local $(ike_ep mob "$conn" local) want $xl; Y remote $(ike_ep gw "$conn" remote) want $seen:$port"
 	fi
-	# Let the encapsulation settle (plain ESP needs a probe round),
-	# then count and demand silence.
-	ns_sleep 3
+	# Wait until the encapsulation has settled (plain ESP on the direct
+	# path needs a probe round, under load that takes seconds) and charon
+	# re-installed on both sides, then count and demand silence.
+	want=espinudp
+	[[ $mode == direct ]] && want=none
+	busywait 20000 settled "$child" "$want" "$ux" "$uy"
 	# Expected: once the module's SAs are settled (after the registration,
 	# or after a switch to plain ESP once both directions are plain),
 	# charon re-installs the one SA whose destination did not change (the
@@ -133,21 +149,24 @@ handover() {
 	if ((ux == 1 && uy == 1)); then
 		ktap_pass "$name: charon re-installed 1 SA on each side ($enc0 -> $(conn_field "$NS_X" "$child" out 10))"
 	else
-		ktap_fail "$name: charon re-installed 1 SA on each side" "X $ux Y $uy ($enc0 -> $(conn_field "$NS_X" "$child" out 10))"
+		ktap_fail "$name: charon re-installed 1 SA on each side" \
+			"X $ux Y $uy ($enc0 -> $(conn_field "$NS_X" "$child" out 10)); module: $(mobctl -n "$NS_X" show; mobctl -n "$NS_Y" show)
+NAT B conntrack: $(ns_ct_list "$NS_RB")"
 		grep -h "updating SAD\|xfrm-mobility" "$(ss_log mob)" | tail -n $((ux + 4))
 		grep -h "updating SAD\|xfrm-mobility" "$(ss_log gw)" | tail -n $((uy + 4))
 	fi
+	# From here on nothing may be re-installed.
+	ux=$(updates mob) uy=$(updates gw)
 	# charon's CHILD_SA has the module's encapsulation.
-	local mode=TUNNEL
-	[[ $(conn_field "$NS_X" "$child" out 10) == espinudp ]] && mode=TUNNEL-in-UDP
-	if ss_swanctl mob --list-sas --ike "$conn" 2>/dev/null | grep -q "INSTALLED, $mode," &&
-	   ss_swanctl gw --list-sas --ike "$conn" 2>/dev/null | grep -q "INSTALLED, $mode,"; then
-		ktap_pass "$name: charon's CHILD_SA matches the module ($mode)"
+	local ikemode=TUNNEL
+	[[ $(conn_field "$NS_X" "$child" out 10) == espinudp ]] && ikemode=TUNNEL-in-UDP
+	if busywait 10000 child_mode_is mob "$conn" "$ikemode" &&
+	   busywait 10000 child_mode_is gw "$conn" "$ikemode"; then
+		ktap_pass "$name: charon's CHILD_SA matches the module ($ikemode)"
 	else
-		ktap_fail "$name: charon's CHILD_SA matches the module ($mode)" \
+		ktap_fail "$name: charon's CHILD_SA matches the module ($ikemode)" \
 			"$(ss_swanctl mob --list-sas --ike "$conn"; ss_swanctl gw --list-sas --ike "$conn")"
 	fi
-	ux=$(updates mob) uy=$(updates gw)
 	ns_sleep 3
 	if (( $(updates mob) == ux && $(updates gw) == uy )); then
 		ktap_pass "$name: no further re-installation (no flapping)"
@@ -218,10 +237,12 @@ handover "NAT B->direct after IKE rekey" direct home home "$X_INNER4"
 
 # DPD: with no traffic for dpd_delay (3 s) a side sends a DPD, which must
 # be answered on the current path.  Whichever side's timer fires first
-# sends it (an inbound DPD request resets the other side's timer).
+# sends it (an inbound DPD request resets the other side's timer); wait up
+# to 20 s (a few dpd_delay periods and a retransmission) for one.
 dpd_resp() { grep -c "parsed INFORMATIONAL response" "$(ss_log "$1")"; }
 dpd_x=$(dpd_resp mob) dpd_y=$(dpd_resp gw)
-ns_sleep 8
+dpd_seen() { (($(dpd_resp mob) + $(dpd_resp gw) > dpd_x + dpd_y)); }
+busywait 20000 dpd_seen
 dpd_x=$(( $(dpd_resp mob) - dpd_x )) dpd_y=$(( $(dpd_resp gw) - dpd_y ))
 if ((dpd_x + dpd_y > 0)); then
 	ktap_pass "DPD answered ($dpd_x from X, $dpd_y from Y)"
