@@ -139,27 +139,28 @@ static bool resolve_family(private_xm_plugin_t *this)
 }
 
 /**
- * Send one request of the module's family and wait for its answer.
- * Returns 0 or a negative errno; *conn_id gets the id a conn-add reply
- * carries.
+ * Send one request of the module's family (CMD with NLM_F_REQUEST and
+ * FLAGS, attributes from FILL) and read its answers up to the ack, the end
+ * of a dump or an error; PARSE, if not NULL, gets every answer of the
+ * family.  Call with this->lock held.  Returns 0 or a negative errno.
  */
-static int xm_request(private_xm_plugin_t *this, uint8_t cmd,
-		      void (*fill)(struct nlmsghdr *, void *), void *ctx,
-		      uint32_t *conn_id)
+static int xm_transact(private_xm_plugin_t *this, uint8_t cmd, uint16_t flags,
+		       void (*fill)(struct nlmsghdr *, void *),
+		       void (*parse)(const struct nlmsghdr *, void *),
+		       void *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
-	struct nlattr *attr;
 	uint32_t seq;
-	int len, err = -EIO;
+	int len;
 
 	if (!this->family && !resolve_family(this))
 		return -ENOENT;
 	seq = ++this->seq;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = this->family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = seq;
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
 	genl->cmd = cmd;
@@ -167,7 +168,6 @@ static int xm_request(private_xm_plugin_t *this, uint8_t cmd,
 	fill(nlh, ctx);
 	if (mnl_socket_sendto(this->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	/* a reply (conn-add) and then the ack, or only the ack */
 	while ((len = mnl_socket_recvfrom(this->req, buf, sizeof(buf))) > 0) {
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
@@ -178,16 +178,13 @@ static int xm_request(private_xm_plugin_t *this, uint8_t cmd,
 
 				return e->error;
 			}
-			if (nlh->nlmsg_type != this->family)
-				continue;
-			mnl_attr_for_each(attr, nlh, sizeof(*genl)) {
-				if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_ID &&
-				    conn_id)
-					*conn_id = mnl_attr_get_u32(attr);
-			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nlh->nlmsg_type == this->family && parse)
+				parse(nlh, ctx);
 		}
 	}
-	return err;
+	return -EIO;
 }
 
 typedef struct {
@@ -195,6 +192,18 @@ typedef struct {
 	uint32_t role;
 	uint32_t id;
 } xm_conn_req_t;
+
+/** The connection id of a conn-add reply. */
+static void parse_conn_id(const struct nlmsghdr *nlh, void *ctx)
+{
+	xm_conn_req_t *r = ctx;
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_ID)
+			r->id = mnl_attr_get_u32(attr);
+	}
+}
 
 static void fill_conn_add(struct nlmsghdr *nlh, void *ctx)
 {
@@ -275,8 +284,8 @@ static bool child_updown(listener_t *listener, ike_sa_t *ike_sa,
 	this->lock->lock(this->lock);
 	id = (uintptr_t)this->conns->get(this->conns, (void *)reqid);
 	if (up && !id) {
-		err = xm_request(this, XFRM_MOBILITY_CMD_CONN_ADD, fill_conn_add,
-				 &r, &r.id);
+		err = xm_transact(this, XFRM_MOBILITY_CMD_CONN_ADD, NLM_F_ACK,
+				  fill_conn_add, parse_conn_id, &r);
 		if (err || !r.id) {
 			DBG1(DBG_CFG, XM_PLUGIN ": adopting CHILD_SA %s{%u} "
 			     "(reqid %u) failed: %s", child_sa->get_name(child_sa),
@@ -292,8 +301,8 @@ static bool child_updown(listener_t *listener, ike_sa_t *ike_sa,
 		}
 	} else if (!up && id && !owns_reqid(ike_sa, reqid, child_sa)) {
 		r.id = id;
-		err = xm_request(this, XFRM_MOBILITY_CMD_CONN_DEL, fill_conn_del,
-				 &r, NULL);
+		err = xm_transact(this, XFRM_MOBILITY_CMD_CONN_DEL, NLM_F_ACK,
+				  fill_conn_del, NULL, &r);
 		DBG1(DBG_CFG, XM_PLUGIN ": module connection %u (reqid %u) "
 		     "removed%s%s", r.id, (u_int)reqid, err ? ": " : "",
 		     err ? strerror(-err) : "");
@@ -354,11 +363,33 @@ static void parse_sa(const struct nlattr *nest, xm_update_t *u)
 	u->dport = dport;
 }
 
+typedef struct {
+	xm_update_t *u;
+	/** the answer named at least one SA */
+	bool found;
+} xm_refresh_t;
+
 static void fill_conn_get(struct nlmsghdr *nlh, void *ctx)
 {
-	xm_update_t *u = ctx;
+	xm_refresh_t *r = ctx;
 
-	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ID, u->id);
+	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ID, r->u->id);
+}
+
+/** The SA state and NAT flags of one conn-get answer. */
+static void parse_conn(const struct nlmsghdr *nlh, void *ctx)
+{
+	xm_refresh_t *r = ctx;
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_SA) {
+			parse_sa(attr, r->u);
+			r->found = TRUE;
+		} else if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_NAT) {
+			r->u->nat = mnl_attr_get_u32(attr) != 0;
+		}
+	}
 }
 
 /**
@@ -368,55 +399,13 @@ static void fill_conn_get(struct nlmsghdr *nlh, void *ctx)
  */
 static bool refresh(private_xm_plugin_t *this, xm_update_t *u)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct genlmsghdr *genl;
-	struct nlattr *attr;
-	uint32_t seq;
-	bool found = FALSE, done = FALSE;
-	int len;
+	xm_refresh_t r = { .u = u };
 
 	this->lock->lock(this->lock);
-	if (!this->family && !resolve_family(this)) {
-		this->lock->unlock(this->lock);
-		return FALSE;
-	}
-	seq = ++this->seq;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = this->family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = XFRM_MOBILITY_CMD_CONN_GET;
-	genl->version = XFRM_MOBILITY_FAMILY_VERSION;
-	fill_conn_get(nlh, u);
-	if (mnl_socket_sendto(this->req, nlh, nlh->nlmsg_len) < 0)
-		done = TRUE;
-	while (!done &&
-	       (len = mnl_socket_recvfrom(this->req, buf, sizeof(buf))) > 0) {
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE ||
-			    nlh->nlmsg_type == NLMSG_ERROR) {
-				done = TRUE;
-				break;
-			}
-			if (nlh->nlmsg_type != this->family)
-				continue;
-			mnl_attr_for_each(attr, nlh, sizeof(*genl)) {
-				if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_SA) {
-					parse_sa(attr, u);
-					found = TRUE;
-				} else if (mnl_attr_get_type(attr) == XFRM_MOBILITY_A_CONN_NAT) {
-					u->nat = mnl_attr_get_u32(attr) != 0;
-				}
-			}
-		}
-	}
+	xm_transact(this, XFRM_MOBILITY_CMD_CONN_GET, NLM_F_DUMP,
+		    fill_conn_get, parse_conn, &r);
 	this->lock->unlock(this->lock);
-	return found && u->me;
+	return r.found && u->me;
 }
 
 /**
