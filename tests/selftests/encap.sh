@@ -51,6 +51,12 @@ encaps() {
 encaps_are() { [[ $(encaps) == "$1/none/$1/none" ]]; }
 outs_are() { [[ $(mob_field "$NS_X" out 10)/$(mob_field "$NS_Y" out 10) == "$1/$1" ]]; }
 
+# expect_traffic DESC: pings pass X->Y and Y->X.
+expect_traffic() {
+	ktap_check "$1: traffic X->Y" busywait 10000 mob_ping_x2y
+	ktap_check "$1: traffic Y->X" busywait 10000 mob_ping_y2x
+}
+
 # expect_encap DESC ENCAP: both outbound SAs reach ENCAP, traffic both ways.
 expect_encap() {
 	if busywait 15000 encaps_are "$2"; then
@@ -58,8 +64,7 @@ expect_encap() {
 	else
 		ktap_fail "$1: outbound SAs $2, inbound SAs plain" "X out/in, Y out/in: $(encaps)"
 	fi
-	ktap_check "$1: traffic X->Y" busywait 10000 mob_ping_x2y
-	ktap_check "$1: traffic Y->X" busywait 10000 mob_ping_y2x
+	expect_traffic "$1"
 }
 
 # stats NS NAME...: several counters of the first connection, one line.
@@ -88,8 +93,8 @@ handover() {
 # 1. Direct path: plain ESP, seen as IP protocol 50 on the wire.
 handover direct
 expect_encap "direct" none
-before=$(ip netns exec "$NS_Y" nft list ruleset 2>/dev/null | wc -l)
-ip netns exec "$NS_Y" nft -f - <<'EOT'
+for ns in "$NS_Y" "$NS_X"; do
+	ip netns exec "$ns" nft -f - <<'EOT'
 table inet xm_count {
 	chain in {
 		type filter hook input priority 0; policy accept;
@@ -98,31 +103,24 @@ table inet xm_count {
 	}
 }
 EOT
-ip netns exec "$NS_X" nft -f - <<'EOT'
-table inet xm_count {
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip protocol esp counter
-		udp dport 4500 counter
-	}
-}
-EOT
+done
 ip netns exec "$NS_X" ping -q -c 20 -i 0.05 -I "$X_INNER4" "$Y_INNER4" >/dev/null 2>&1
 nft_counts() {
 	ip netns exec "$1" nft list table inet xm_count | awk '/counter/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }' | tr '\n' ' '
 }
-read -r esp udp <<<"$(nft_counts "$NS_Y")"
-if (( esp >= 20 && udp == 0 )); then
-	ktap_pass "direct: X->Y plain ESP on the wire ($esp ESP, $udp UDP packets)"
-else
-	ktap_fail "direct: X->Y plain ESP on the wire" "ESP $esp, UDP $udp"
-fi
-read -r esp udp <<<"$(nft_counts "$NS_X")"
-if (( esp >= 20 && udp == 0 )); then
-	ktap_pass "direct: Y->X plain ESP on the wire ($esp ESP, $udp UDP packets)"
-else
-	ktap_fail "direct: Y->X plain ESP on the wire" "ESP $esp, UDP $udp"
-fi
+# plain_on_wire DIR NS: the 20 pings arrived in NS as plain ESP, no UDP.
+plain_on_wire() {
+	local esp udp
+
+	read -r esp udp <<<"$(nft_counts "$2")"
+	if (( esp >= 20 && udp == 0 )); then
+		ktap_pass "direct: $1 plain ESP on the wire ($esp ESP, $udp UDP packets)"
+	else
+		ktap_fail "direct: $1 plain ESP on the wire" "ESP $esp, UDP $udp"
+	fi
+}
+plain_on_wire X->Y "$NS_Y"
+plain_on_wire Y->X "$NS_X"
 ip netns exec "$NS_Y" nft delete table inet xm_count
 ip netns exec "$NS_X" nft delete table inet xm_count
 
@@ -207,8 +205,7 @@ else
 	ktap_fail "ESP blocked: registered by the ESP-in-UDP copy" \
 		"X rreq-tx $x_tx->$x_tx2, Y rreq-rx $y_rx->$y_rx2 duplicates $y_dup->$y_dup2"
 fi
-ktap_check "ESP blocked: traffic X->Y" busywait 10000 mob_ping_x2y
-ktap_check "ESP blocked: traffic Y->X" busywait 10000 mob_ping_y2x
+expect_traffic "ESP blocked"
 ip netns exec "$NS_RA" nft delete table inet xm_fw
 
 # 5. A router that drops ESP-in-UDP from X (ESP passes): the plain copy
@@ -230,8 +227,7 @@ if busywait 15000 encaps_are none; then
 else
 	ktap_fail "ESP-in-UDP blocked from X: registered by the plain copy" "$(encaps); $(mobctl -n "$NS_Y" show)"
 fi
-ktap_check "ESP-in-UDP blocked: traffic X->Y" busywait 10000 mob_ping_x2y
-ktap_check "ESP-in-UDP blocked: traffic Y->X" busywait 10000 mob_ping_y2x
+expect_traffic "ESP-in-UDP blocked"
 read -r y_moves2 y_dup2 <<<"$(stats "$NS_Y" moves duplicates)"
 (( y_moves2 - y_moves == 1 )) && ktap_pass "ESP-in-UDP blocked: Y moved once" ||
 	ktap_fail "ESP-in-UDP blocked: Y moved once" "moves $y_moves->$y_moves2, duplicates $y_dup->$y_dup2"
