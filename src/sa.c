@@ -437,10 +437,11 @@ static bool pols_byref(struct xm_conn *conn, const struct xm_polref *ref,
 }
 
 /*
- * Find the policies of @conn: by the indexes remembered in the connection,
- * else by those in the reqid map, else with a walk over the SPD (whose
- * result goes into the map). On success @c holds references to them (put
- * with put_pols()) and @c->t the outbound template.
+ * Find the policies of @conn: by the indexes in the reqid map (which
+ * follows policies added for the reqid since the connection last looked),
+ * else by those remembered in the connection, else with a walk over the
+ * SPD (whose result goes into the map). On success @c holds references to
+ * them (put with put_pols()) and @c->t the outbound template.
  *
  * Context: process context, &xm_net.lock held, xfrm_cfg_mutex not held.
  */
@@ -455,10 +456,10 @@ static bool conn_pols_lookup(struct xm_conn *conn, struct conn_pols *c)
 	c->t.reqid = conn->reqid;
 	c->t.if_id = conn->if_id;
 
-	if (conn->n_pols && pols_byref(conn, conn->pols, conn->n_pols, c))
-		return true;
 	n = pm_get(xn, conn->reqid, ref);
 	if (n > 0 && pols_byref(conn, ref, n, c))
+		return true;
+	if (conn->n_pols && pols_byref(conn, conn->pols, conn->n_pols, c))
 		return true;
 
 	xfrm_policy_walk_init(&walk, XFRM_POLICY_TYPE_ANY);
@@ -640,8 +641,8 @@ static int resolve(struct xm_conn *conn, bool fast,
  * and remote tunnel endpoints; the newest valid ESP tunnel SAs between them
  * with that reqid, mark and if_id become the connection's SAs.
  *
- * The policies are looked up by the indexes found at the last resolution,
- * else by the per-namespace reqid map; the SPD is walked only when both
+ * The policies are looked up by the per-namespace reqid map, else by the
+ * indexes found at the last resolution; the SPD is walked only when both
  * fail. The SAD is walked (the walk finds the newest SAs of a rekey).
  *
  * Context: process context, &xm_net.lock held.
