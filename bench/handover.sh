@@ -66,14 +66,17 @@
 #   4 n2n     n -> b
 #   5 n2d     b -> a (direct)
 # A move of X is make-before-break, as when a new network comes up before
-# the old one goes: --settle seconds before the move, X gets its new
+# the old one goes.  The router X joins first forgets its NAT state (a
+# conntrack flush: X's earlier visits would otherwise leave entries of the
+# same 5-tuples behind).  --settle seconds before the move, X gets its new
 # address and a default route there with a higher metric (and its first
 # hop's neighbour entry); the move itself deletes the address of the
 # active position, and with the uplink's last address the kernel drops
 # the routes through it.  Every system sees the same events:
 # RTM_NEWADDR/RTM_NEWROUTE beforehand (the old path still works), then
 # RTM_DELADDR.  The moves are made by long-running helpers ("ip -batch" in
-# X, bench/lib/ctflush.py in RA): under TCG every exec costs up to seconds.
+# X, bench/lib/ctflush.py in RA and RB): under TCG every exec costs up to
+# seconds.
 #
 # T0 = the kernel time of the move, from the function tracer
 # (CLOCK_BOOTTIME; one trace per system): __inet_del_ifa (the
@@ -165,19 +168,22 @@ EOF
 
 # hb_helpers_start: long-running helpers that make the moves without an
 # exec each (under TCG an exec takes up to seconds): "ip -batch" in X's
-# namespace reading from fd HB_IPX, bench/lib/ctflush.py in RA's from fd
-# HB_CTF.
+# namespace reading from fd HB_IPX, bench/lib/ctflush.py in RA's and RB's
+# from fds HB_CTF and HB_CTFB.
 hb_helpers_start() {
 	exec {HB_IPX}> >(exec ip -n "$NS_X" -force -batch - >>"$HB_SW/ip-x.log" 2>&1)
 	HB_PIDS+=($!)
-	exec {HB_CTF}> >(exec ip netns exec "$NS_RA" python3 "$HB_DIR/lib/ctflush.py" >>"$HB_SW/ctflush.log" 2>&1)
+	exec {HB_CTF}> >(exec ip netns exec "$NS_RA" python3 "$HB_DIR/lib/ctflush.py" >>"$HB_SW/ctflush-a.log" 2>&1)
+	HB_PIDS+=($!)
+	exec {HB_CTFB}> >(exec ip netns exec "$NS_RB" python3 "$HB_DIR/lib/ctflush.py" >>"$HB_SW/ctflush-b.log" 2>&1)
 	HB_PIDS+=($!)
 }
 
 hb_helpers_stop() {
 	[[ -n ${HB_IPX:-} ]] && exec {HB_IPX}>&-
 	[[ -n ${HB_CTF:-} ]] && exec {HB_CTF}>&-
-	HB_IPX='' HB_CTF=''
+	[[ -n ${HB_CTFB:-} ]] && exec {HB_CTFB}>&-
+	HB_IPX='' HB_CTF='' HB_CTFB=''
 }
 
 # hb_pinger_start: a ping from X's inner address to Y's every 100 ms for
@@ -282,7 +288,8 @@ hb_prepare() {
 
 # hb_move SCEN RTT LOSS CYCLE: one measured move.  First the end of the
 # previous move's dwell, then: d2n (a -> b), n2n (b -> n or n -> b), n2d
-# (b -> a): the new position prepared, HB_SETTLE s later X's address on
+# (b -> a): the conntrack table of the router X joins flushed, the new
+# position prepared, HB_SETTLE s later X's address on
 # the active uplink deleted (RTM_DELADDR; the kernel drops the routes
 # through that uplink, the prepared default route takes over); rebind
 # (X stays at n): HB_SETTLE s later RA's conntrack table is flushed, X's
@@ -301,7 +308,16 @@ hb_move() {
 	n2d) to=a ;;
 	rebind) to=$HB_POS ;;
 	esac
-	[[ $scen == rebind ]] || hb_prepare "$to"
+	if [[ $scen != rebind ]]; then
+		# The network X joins keeps no NAT state from X's earlier visits
+		# (same 5-tuples, e.g. WireGuard's fixed ports): a new network.
+		if [[ $to == b ]]; then
+			echo flush >&"$HB_CTFB"
+		else
+			echo flush >&"$HB_CTF"
+		fi
+		hb_prepare "$to"
+	fi
 	old=$(hb_pos_addr "$HB_POS")
 	[[ $HB_POS == b ]] && dev=xb
 	hb_sleep_until "$ready"
