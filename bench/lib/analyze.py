@@ -443,18 +443,30 @@ def wall_line(run):
     return "Wall time in the VM: %s; total %s s." % (", ".join(parts), run.get("wall_s_total", "?"))
 
 
+def merged_line(run):
+    """Systems whose directory comes from another run (run.txt:
+    from_<system>=<results directory> <commit>), or None."""
+    parts = ["%s from %s" % (SYS_NAME.get(k[5:], k[5:]), v) for k, v in run.items()
+             if k.startswith("from_") and v]
+    if not parts:
+        return None
+    return "Systems measured in another VM boot: %s." % "; ".join(parts)
+
+
 def params_line(run):
     return ("settle %s s, dwell %s s, bound %s s%s" %
             (run.get("settle", "?"), run.get("dwell", "?"), run.get("bound", "?"),
-             ", time budget per netem setting %s s" % run["cell_budget"]
+             ", time budget per netem setting %s%s" % (run["cell_budget"],
+                                                       " s" if run["cell_budget"].isdigit() else "")
              if run.get("cell_budget", "0") not in ("", "0") else ""))
 
 
 def not_ahead(summ):
-    """Cells where the module's median outage is not below MOBIKE's or
-    WireGuard's, or where the module did not recover: (text, ...)."""
+    """Cells and directions where the module's median outage is not below
+    MOBIKE's or WireGuard's, or where the module did not recover: lines of
+    text, one per other system when it is ahead everywhere."""
     idx = {(d["system"], d["scenario"], d["rtt_ms"], d["loss_pct"]): d for d in summ}
-    out = []
+    out, behind, total = [], {"mobike": [], "wireguard": []}, 0
     for d in summ:
         if d["system"] != "module":
             continue
@@ -462,16 +474,24 @@ def not_ahead(summ):
         where = "%s, RTT %d ms, loss %s %%" % (SCEN_NAME.get(d["scenario"], d["scenario"]),
                                               d["rtt_ms"], d["loss_pct"])
         for dirn, dn in (("x2y", "X->Y"), ("y2x", "Y->X")):
+            total += 1
             a = d[dirn + "_med_ms"]
             if a is None:
                 out.append("%s, %s: the module did not recover within the bound" % (where, dn))
                 continue
-            for other in ("mobike", "wireguard"):
+            for other in behind:
                 o = idx.get((other,) + k)
                 b = o[dirn + "_med_ms"] if o else None
                 if b is not None and a >= b:
-                    out.append("%s, %s: %s %.0f ms vs module %.0f ms" %
-                               (where, dn, SYS_NAME[other], b, a))
+                    behind[other].append(("%s, %s: %s %.0f ms, module %.0f ms" %
+                                          (where, dn, SYS_NAME[other], b, a), a / b))
+    for other, items in behind.items():
+        if items and len(items) == total:
+            r = [x for _, x in items]
+            out.append("%s: every scenario, RTT, loss and direction (module / %s median "
+                       "%.2f to %.2f)" % (SYS_NAME[other], SYS_NAME[other], min(r), max(r)))
+        else:
+            out += [t for t, _ in items]
     return out
 
 
@@ -503,7 +523,7 @@ def write_md(w, run, summ, skipped, rows):
            "Date %s, kernel %s, %s; %s mode (%s cycles per netem setting), probe every %s us each way."
            % (run.get("date", "?"), run.get("kernel", "?"), machine_line(run),
               run.get("mode", "?"), run.get("cycles", "?"), run.get("interval_us", "?")),
-           "", params_line(run) + ". " + (wall_line(run) or ""),
+           "", params_line(run) + ". " + (wall_line(run) or "") + " " + (merged_line(run) or ""),
            "", "Outage = T0 (the address event, kernel timestamp) to the first probe delivered on the new "
            "path; median / p95 in ms, in brackets in RTT units. Lost = median lost probes. "
            + DETECT_TEXT, ""]
@@ -591,12 +611,16 @@ def rst(w):
            "address is deleted) between a direct uplink, one behind NAT A and one behind NAT B; NAT "
            "rebinding flushes NAT A's conntrack table while X stays, so that X's flows continue from "
            "new ports. One cycle: direct -> NAT B -> NAT A -> rebinding -> NAT B -> direct.", "",
+           "Physical limit: X->Y one one-way delay (0.5 RTT), Y->X one round trip (Y learns of the "
+           "move from X's first packet on the new path).", "",
            "* Date: %s" % run.get("date", "?"),
            "* Kernel: %s" % run.get("kernel", "?"),
            "* Machine: %s" % machine_line(run),
            "* Mode: %s, up to %s cycles of 5 moves per netem setting (%s)" % (
                run.get("mode", "?"), run.get("cycles", "?"), params_line(run)),
-           ] + (["* " + wall_line(run)] if wall_line(run) else []) + ["",
+           ]
+    out += ["* " + x for x in (wall_line(run), merged_line(run)) if x]
+    out += ["",
            "Outage: from T0 (the address event's kernel timestamp; for NAT rebinding the conntrack "
            "flush) to the first probe delivered on the new path, median / p95 in ms and, in brackets, "
            "in RTT units. Lost: median probes lost. " + DETECT_TEXT + " No recovery: no probe got "
