@@ -15,8 +15,9 @@
 #     - the number of SAs charon re-installs (counted in its log), and
 #       none at all in a quiet period afterwards (no flapping)
 #   CHILD_SA rekey from X and from Y: new SAs at the current endpoints,
-#     adopted by the module (same connection), traffic continues, and a
-#     handover after the rekey moves the new SAs
+#     adopted by the module (same connection) in both directions at once
+#     (while charon still keeps the old inbound SA), traffic continues,
+#     and a handover after the rekey moves the new SAs
 #   IKE_SA rekey, DPD: succeed, nothing torn down
 #   virtual IP: a second connection with a VIP, moved the same way
 set -uo pipefail
@@ -186,16 +187,30 @@ handover "direct->NAT B again" nat_b home home "$X_INNER4"
 # --- CHILD_SA rekeys --------------------------------------------------------
 spi_of() { conn_field "$1" "$2" "$3" 7; }
 rekey_child() { # NAME INSTANCE
-	local name=$1 inst=$2 old_x old_y
+	local name=$1 inst=$2 old_x old_y old_xi old_yi new_xi new_yi
 	old_x=$(spi_of "$NS_X" home out) old_y=$(spi_of "$NS_Y" home out)
+	old_xi=$(spi_of "$NS_X" home in) old_yi=$(spi_of "$NS_Y" home in)
 	if ! out=$(ss_swanctl "$inst" --rekey --child home 2>&1); then
 		ktap_fail "$name: swanctl --rekey --child" "$out"
 		return
 	fi
 	if busywait 15000 eval '[[ $(spi_of "$NS_X" home out) != "$old_x" && $(spi_of "$NS_Y" home out) != "$old_y" ]]'; then
+		new_xi=$(spi_of "$NS_X" home in) new_yi=$(spi_of "$NS_Y" home in)
 		ktap_pass "$name: module uses the new SAs (X out $old_x -> $(spi_of "$NS_X" home out))"
 	else
+		new_xi=$(spi_of "$NS_X" home in) new_yi=$(spi_of "$NS_Y" home in)
 		ktap_fail "$name: module uses the new SAs" "$(mobctl -n "$NS_X" show; mobctl -n "$NS_Y" show)"
+	fi
+	# charon keeps the replaced inbound SA for delete_rekeyed_delay (5 s)
+	# and installs the new inbound SA before the new outbound one: once the
+	# module uses the new outbound SA it must use the new inbound SA too
+	# (registrations arrive on it, a mobile's plain-ESP liveness counts its
+	# packets), not the old one that no longer receives anything.
+	if [[ $new_xi != "$old_xi" && $new_yi != "$old_yi" ]]; then
+		ktap_pass "$name: module uses the new inbound SAs (X in $old_xi -> $new_xi, Y in $old_yi -> $new_yi)"
+	else
+		ktap_fail "$name: module uses the new inbound SAs" \
+			"X in $old_xi -> $new_xi, Y in $old_yi -> $new_yi; X: $(ip -n "$NS_X" xfrm state | grep -o 'proto esp spi 0x[0-9a-f]*' | tr '\n' ' ')Y: $(ip -n "$NS_Y" xfrm state | grep -o 'proto esp spi 0x[0-9a-f]*' | tr '\n' ' ')"
 	fi
 	# The new SAs were installed at the current endpoints.
 	if [[ $(conn_field "$NS_X" home out 8) == "$(ns_x_local_addr4)" &&
