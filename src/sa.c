@@ -514,9 +514,10 @@ static void set_id(struct xm_sa_id *id, const struct xfrm_state *x)
 }
 
 /*
- * Runs under xfrm_state_lock with BH off. The walk visits states in the
- * order they were added, so the last match is the newest SA (the one a
- * rekey installed last).
+ * Runs under xfrm_state_lock with BH off. The walk visits the newest states
+ * first (__xfrm_state_insert() adds at the head of the list), so the first
+ * match of each direction is the newest SA (the one a rekey installed last)
+ * and later, older matches are ignored.
  */
 static int find_states(struct xfrm_state *x, int count, void *data)
 {
@@ -529,10 +530,12 @@ static int find_states(struct xfrm_state *x, int count, void *data)
 		return 0;
 
 	if (xfrm_addr_equal(&x->id.daddr, &t->remote, family) &&
-	    xfrm_addr_equal(&x->props.saddr, &t->local, family))
-		set_id(&w->sa[XFRM_MOBILITY_DIR_OUT], x);
-	else if (xfrm_addr_equal(&x->id.daddr, &t->local, family) &&
-		 xfrm_addr_equal(&x->props.saddr, &t->remote, family)) {
+	    xfrm_addr_equal(&x->props.saddr, &t->local, family)) {
+		if (!w->sa[XFRM_MOBILITY_DIR_OUT].family)
+			set_id(&w->sa[XFRM_MOBILITY_DIR_OUT], x);
+	} else if (xfrm_addr_equal(&x->id.daddr, &t->local, family) &&
+		 xfrm_addr_equal(&x->props.saddr, &t->remote, family) &&
+		 !w->sa[XFRM_MOBILITY_DIR_IN].family) {
 		set_id(&w->sa[XFRM_MOBILITY_DIR_IN], x);
 		w->in_replay = xm_sa_has_replay_window(x);
 	}
@@ -561,8 +564,8 @@ static struct xfrm_state *state_byaddr(struct xm_conn *conn, u16 family,
  * The SA pair by the SAD's bydst hash, O(1): xfrm_stateonly_find() returns
  * the first valid SA of the hash chain, which is the newest one unless a
  * resize of the SAD reordered the chain. Used when a connection is created;
- * later resolutions (after rekeys) walk the SAD, which always finds the
- * newest.
+ * later resolutions (after rekeys) walk the SAD, whose first match is
+ * always the newest.
  */
 static bool find_states_fast(struct xm_conn *conn, struct tmpl_walk *t,
 			     struct state_walk *s)
