@@ -420,6 +420,11 @@ static bool refresh(private_xm_plugin_t *this, xm_update_t *u)
  * IKE_SA's endpoints are updated; the CHILD_SA follows when both SAs agree
  * (the module announces it with encap-changed).  Behind a NAT the
  * outbound encapsulation is final and charon follows it at once.
+ *
+ * Several resyncs of one IKE_SA may be queued (an event per step of a
+ * registration) and run on different threads; the module's state is read
+ * only once the IKE_SA is checked out, so they apply it one at a time and
+ * the last one applies the newest state.
  */
 static job_requeue_t resync(xm_update_t *u)
 {
@@ -428,10 +433,6 @@ static job_requeue_t resync(xm_update_t *u)
 	ike_sa_id_t *id = NULL;
 	host_t *me, *other;
 	bool settled;
-
-	if (u->id && !refresh(u->plugin, u))
-		return JOB_REQUEUE_NONE;
-	settled = u->encap == u->in_encap || u->nat;
 
 	e = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
 						       TRUE);
@@ -453,6 +454,11 @@ static job_requeue_t resync(xm_update_t *u)
 	id->destroy(id);
 	if (!ike_sa)
 		return JOB_REQUEUE_NONE;
+	if (u->id && !refresh(u->plugin, u)) {
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+		return JOB_REQUEUE_NONE;
+	}
+	settled = u->encap == u->in_encap || u->nat;
 
 	me = u->me->clone(u->me);
 	other = u->other->clone(u->other);
