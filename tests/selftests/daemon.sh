@@ -12,6 +12,7 @@
 #   direct -> NAT B --down-old   break-before-make (uplink a down first)
 #   NAT B  -> direct --down-old  uplink b down, uplink a up again
 #   an unrelated route           a pass, but no handover
+#   an unannounced rule          found by a recheck pass (1 s after a change)
 #   SIGTERM                      exit status 0
 #
 # The reaction time (last rtnetlink batch before a handover line to that
@@ -154,6 +155,53 @@ if busywait 5000 triggers_above "$tbefore"; then
 else
 	ktap_fail "unrelated route: checked, no handover" "no rtnetlink line: $(cat "$log")"
 fi
+
+# A change nobody announces: the daemon does not subscribe to rules, and
+# the kernel also drops routes through a device that lost its last address
+# without a notification (it announces the address first). The rule comes
+# after the 250 ms recheck of an announced, unrelated route: only the 1 s
+# recheck can see it. Both go through one long-running "ip -batch" (no
+# exec between the wait and the rule).
+ns_ip "$NS_X" link set xb up >/dev/null 2>&1
+# (after link up the connected route, the nexthop's, may take a moment)
+busywait 3000 ns_ip "$NS_X" route replace default via "$RB_IN4" dev xb \
+	table 100 >/dev/null 2>&1
+ns_sleep 3	# IPv6 DAD on xb ends: no batch of its own in the way
+exec {ipb}> >(exec ip -n "$NS_X" -force -batch - >/dev/null 2>&1)
+recheck250_lines() { grep -c '] recheck 250 ms' "$log"; }
+recheck250_above() { (($(recheck250_lines) > $1)); }
+before=$(handover_lines)
+rbefore=$(recheck250_lines)
+echo "route add 192.0.2.128/25 via $RA_IN4" >&"$ipb"
+if busywait 5000 recheck250_above "$rbefore"; then
+	echo "rule add to $Y_WAN4 lookup 100 pref 100" >&"$ipb"
+	if mob_wait_field "$NS_X" out 8 "$X_B4" 5000; then
+		ktap_pass "unannounced rule: X moved its SAs to $X_B4 (recheck)"
+	else
+		ktap_fail "unannounced rule: X moved its SAs to $X_B4 (recheck)" \
+			"$(mobctl -n "$NS_X" show; cat "$log")"
+	fi
+	if mob_wait_field "$NS_Y" out 9 "$RB_WAN4" 15000 &&
+	   mob_wait_field "$NS_X" out 13 registered 15000; then
+		ktap_pass "unannounced rule: Y moved its SAs to $RB_WAN4, X registered"
+	else
+		ktap_fail "unannounced rule: Y moved its SAs to $RB_WAN4, X registered" \
+			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
+	fi
+	ktap_check "unannounced rule: traffic Y->X" busywait 10000 mob_ping_y2x
+	[[ $(handover_lines) == $((before + 1)) ]] &&
+		ktap_pass "unannounced rule: one handover line" ||
+		ktap_fail "unannounced rule: one handover line" "$(cat "$log")"
+else
+	ktap_fail "unannounced rule: 250 ms recheck after a route change" "$(cat "$log")"
+fi
+# Back: the rule goes silently, the table's route with a notification.
+echo "rule del pref 100" >&"$ipb"
+echo "route del default table 100" >&"$ipb"
+exec {ipb}>&-
+mob_wait_field "$NS_X" out 8 "$X_A4" 5000 &&
+	ktap_pass "rule removed: X back on $X_A4" ||
+	ktap_fail "rule removed: X back on $X_A4" "$(mobctl -n "$NS_X" show; cat "$log")"
 
 for ev in sa-moved rreq-sent rrep-received; do
 	grep -q "] $ev conn " "$log" && ktap_pass "event $ev printed" ||

@@ -6,7 +6,8 @@
  *
  * Sockets, all in the namespace given with -n:
  *   rt_mon  rtnetlink, subscribed to link and IPv4/IPv6 address and route
- *           changes; only what is queued is read, then one pass follows
+ *           changes; only what is queued is read, then one pass follows,
+ *           and three more later (recheck_ms[], a timerfd)
  *   rt_req  rtnetlink, RTM_GETROUTE requests
  *   req     generic netlink, conn-get dumps and handover requests
  *   ev      generic netlink, the family's "events" group, printed
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
@@ -47,6 +49,15 @@
 /* rtnetlink notifications fit in a page or two; 32 KiB is plenty. */
 #define RT_RX_SIZE 32768
 #define RT_TX_SIZE 1024
+/*
+ * The kernel announces a deleted address or a link going down before it
+ * updates the FIB, and it drops routes whose device lost its last address
+ * or went down without any notification: a pass made at once may still get
+ * the old route and source, and nothing would start another pass. Further
+ * passes follow each batch after these delays (ms after the batch).
+ */
+static const unsigned int recheck_ms[] = { 50, 250, 1000 };
+
 /* Trigger messages listed in verbose mode before "...". */
 #define TRIGGER_LIST_MAX 8
 
@@ -76,6 +87,8 @@ struct daemon {
 	struct mnl_socket *rt_req;
 	uint32_t rt_portid;
 	uint32_t rt_seq;
+	int tfd;			/* timerfd of the rechecks */
+	unsigned int recheck;		/* next entry of recheck_ms[] */
 	bool verbose;
 	struct track *tracks;
 	size_t ntracks;
@@ -546,6 +559,37 @@ static void report_trigger(const struct trigger *tr, bool lost)
 	record_end(&j);
 }
 
+/* Arm the timer for the next recheck, if any is left. */
+static void recheck_arm(struct daemon *d)
+{
+	struct itimerspec its = {};
+	unsigned int ms;
+
+	if (d->recheck >= ARRAY_SIZE(recheck_ms))
+		return;
+	ms = recheck_ms[d->recheck];
+	if (d->recheck)
+		ms -= recheck_ms[d->recheck - 1];
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	if (timerfd_settime(d->tfd, 0, &its, NULL) < 0)
+		nl_perror("daemon: timer");
+}
+
+static void report_recheck(unsigned int ms)
+{
+	struct json j;
+	char ts[64];
+
+	mob_timestamp(ts, sizeof(ts));
+	record_start(&j, ts, NULL, "recheck");
+	if (opt_json)
+		json_u64(&j, "after-ms", ms);
+	else
+		printf("recheck %u ms after the last change", ms);
+	record_end(&j);
+}
+
 /* ---- setup ---- */
 
 static struct mnl_socket *rt_open(unsigned int groups)
@@ -585,7 +629,7 @@ static void report_start(void)
 int do_daemon(int argc, char **argv)
 {
 	struct daemon *d;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	int sfd = -1, ret = 1, flags;
 	sigset_t mask;
 
@@ -594,6 +638,8 @@ int do_daemon(int argc, char **argv)
 		nl_perror("daemon");
 		return 1;
 	}
+	d->tfd = -1;
+	d->recheck = ARRAY_SIZE(recheck_ms);
 	while (argc > 0) {
 		/* "-j" as after mobctl; "--json" and "json" as well. */
 		const char *w = *argv + (!strncmp(*argv, "--", 2) && (*argv)[2]);
@@ -652,6 +698,11 @@ int do_daemon(int argc, char **argv)
 		nl_perror("daemon");
 		goto out;
 	}
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->tfd < 0) {
+		nl_perror("daemon: timer");
+		goto out;
+	}
 
 	/* Subscribed before this first pass: no change can slip between. */
 	if (d->verbose)
@@ -661,7 +712,8 @@ int do_daemon(int argc, char **argv)
 	pfd[0].fd = sfd;
 	pfd[1].fd = nl_fd(d->ev);
 	pfd[2].fd = mnl_socket_get_fd(d->rt_mon);
-	pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+	pfd[3].fd = d->tfd;
+	pfd[0].events = pfd[1].events = pfd[2].events = pfd[3].events = POLLIN;
 	for (;;) {
 		struct trigger tr = {};
 		bool lost = false;
@@ -677,6 +729,18 @@ int do_daemon(int argc, char **argv)
 		/* POLLERR included: an overrun is reported by the next read. */
 		if (pfd[1].revents && events_drain(d) < 0)
 			goto out;
+		if (pfd[3].revents) {
+			uint64_t n;
+
+			if (read(d->tfd, &n, sizeof(n)) == sizeof(n) &&
+			    d->recheck < ARRAY_SIZE(recheck_ms)) {
+				if (d->verbose)
+					report_recheck(recheck_ms[d->recheck]);
+				evaluate(d);
+				d->recheck++;
+				recheck_arm(d);
+			}
+		}
 		if (!pfd[2].revents)
 			continue;
 		if (rt_drain(d, &tr, &lost) < 0)
@@ -689,11 +753,15 @@ int do_daemon(int argc, char **argv)
 		if (d->verbose)
 			report_trigger(&tr, lost);
 		evaluate(d);
+		d->recheck = 0;
+		recheck_arm(d);
 	}
 	ret = 0;
 out:
 	if (sfd >= 0)
 		close(sfd);
+	if (d->tfd >= 0)
+		close(d->tfd);
 	if (d->rt_req)
 		mnl_socket_close(d->rt_req);
 	if (d->rt_mon)
