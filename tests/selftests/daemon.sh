@@ -82,6 +82,17 @@ reaction_times() {
 	}' "$log"
 }
 
+# expect_registered NAME SEEN: Y's SAs reach SEEN, X's registration ends.
+expect_registered() {
+	if mob_wait_field "$NS_Y" out 9 "$2" 15000 &&
+	   mob_wait_field "$NS_X" out 13 registered 15000; then
+		ktap_pass "$1: Y moved its SAs to $2, X registered"
+	else
+		ktap_fail "$1: Y moved its SAs to $2, X registered" \
+			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
+	fi
+}
+
 # move_and_check NAME MODE DOWN_OLD(yes|no) SEEN_ADDR NAT_EXPECT(yes|no)
 move_and_check() {
 	local name=$1 mode=$2 down=$3 seen=$4 natted=$5 old xl before port nat h
@@ -103,13 +114,7 @@ move_and_check() {
 		ktap_fail "$name: X moved its SAs to $xl by itself" \
 			"$(mobctl -n "$NS_X" show; cat "$log")"
 	fi
-	if mob_wait_field "$NS_Y" out 9 "$seen" 15000 &&
-	   mob_wait_field "$NS_X" out 13 registered 15000; then
-		ktap_pass "$name: Y moved its SAs to $seen, X registered"
-	else
-		ktap_fail "$name: Y moved its SAs to $seen, X registered" \
-			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	fi
+	expect_registered "$name" "$seen"
 	port=$(mob_field "$NS_Y" out 12)
 	nat=$(mob_field "$NS_Y" out 14)
 	if [[ $natted == yes ]]; then
@@ -181,13 +186,7 @@ if busywait 5000 recheck250_above "$rbefore"; then
 		ktap_fail "unannounced rule: X moved its SAs to $X_B4 (recheck)" \
 			"$(mobctl -n "$NS_X" show; cat "$log")"
 	fi
-	if mob_wait_field "$NS_Y" out 9 "$RB_WAN4" 15000 &&
-	   mob_wait_field "$NS_X" out 13 registered 15000; then
-		ktap_pass "unannounced rule: Y moved its SAs to $RB_WAN4, X registered"
-	else
-		ktap_fail "unannounced rule: Y moved its SAs to $RB_WAN4, X registered" \
-			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	fi
+	expect_registered "unannounced rule" "$RB_WAN4"
 	ktap_check "unannounced rule: traffic Y->X" busywait 10000 mob_ping_y2x
 	[[ $(handover_lines) == $((before + 1)) ]] &&
 		ktap_pass "unannounced rule: one handover line" ||
