@@ -27,6 +27,7 @@
 #include "conn.h"
 #include "km.h"
 #include "netlink.h"
+#include "reg.h"
 #include "rx.h"
 #include "sa.h"
 
@@ -39,30 +40,38 @@
  * would have an IKE daemon do (RFC 3948, section 5.2); a plain inbound SA
  * stays plain. A new port is always followed; a new address only when
  * the last registration found the peer's source address translated (a
- * NAT may change its public address too). Any other new address needs a
+ * NAT may change its public address too), or when it is the address the
+ * module itself last moved the SAs to (they were re-installed from an
+ * older state, see xm_reg_sas_changed()). Any other new address needs a
  * registration.
  *
  * Context: process context, &xm_net.lock held.
  */
-static void xm_km_follow_rebinding(struct xm_net *xn, __be32 spi,
-				   __be32 addr, __be16 port)
+static void xm_km_follow_rebinding(struct xm_net *xn, unsigned long id)
 {
 	struct xm_endpoints ep;
 	struct xm_sa_info in;
 	struct xm_conn *conn;
-	unsigned long id;
+	__be32 addr;
+	__be16 port;
 
-	xa_for_each(&xn->conns, id, conn) {
-		if (conn->sa[XFRM_MOBILITY_DIR_IN].spi == spi)
-			break;
-	}
-	if (!conn || conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
+	conn = xa_load(&xn->conns, id);
+	if (!conn)
+		return;
+	spin_lock_bh(&conn->src_lock);
+	addr = conn->src_addr;
+	port = conn->src_port;
+	spin_unlock_bh(&conn->src_lock);
+	if (!addr)
+		return;
+	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
 	    xm_sa_endpoints(conn, &ep) || ep.family != AF_INET ||
 	    !ep.encap_type)
 		return;
 	if (ep.remote.a4 == addr && ep.remote_port == port)
 		return;
-	if (ep.remote.a4 != addr && !(conn->nat & XFRM_MOBILITY_NAT_SRC_ADDR))
+	if (ep.remote.a4 != addr && !(conn->nat & XFRM_MOBILITY_NAT_SRC_ADDR) &&
+	    !(conn->set_ep.family == AF_INET && conn->set_ep.remote.a4 == addr))
 		return;
 	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
 	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
@@ -87,6 +96,7 @@ static void xm_km_resolve(struct xm_conn *conn)
 	 */
 	if (xm_sa_resolve(conn, NULL))
 		return;
+	xm_reg_sas_changed(conn);
 	xm_rx_index(conn);
 	if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
 	    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
@@ -133,22 +143,26 @@ static void xm_km_work(struct work_struct *work)
 	struct xm_net *xn = container_of(work, struct xm_net, km_work);
 	struct xm_conn *conn;
 	unsigned long id;
-	__be32 map_spi, map_addr;
-	__be16 map_port;
-	bool all;
+	bool all, found;
 
 	spin_lock_bh(&xn->km_lock);
 	all = xn->km_all;
 	xn->km_all = false;
-	map_spi = xn->km_map_spi;
-	map_addr = xn->km_map_addr;
-	map_port = xn->km_map_port;
-	xn->km_map_spi = 0;
 	spin_unlock_bh(&xn->km_lock);
 
 	mutex_lock(&xn->lock);
-	if (map_spi)
-		xm_km_follow_rebinding(xn, map_spi, map_addr, map_port);
+	/* NAT rebindings, reports that arrive meanwhile included. */
+	for (;;) {
+		id = 0;
+		xa_lock_bh(&xn->km_maps);
+		found = xa_find(&xn->km_maps, &id, U32_MAX, XA_PRESENT);
+		if (found)
+			__xa_erase(&xn->km_maps, id);
+		xa_unlock_bh(&xn->km_maps);
+		if (!found)
+			break;
+		xm_km_follow_rebinding(xn, id);
+	}
 	if (all) {
 		xa_for_each(&xn->conns, id, conn)
 			xm_km_resolve(conn);
@@ -271,27 +285,35 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
 }
 
 /**
- * xm_km_mapping() - report a new outer source of a connection's peer
+ * xm_km_mapping() - report that a gateway connection's peer showed a new
+ *	outer source
  * @xn: namespace state
- * @spi: the connection's inbound SPI
- * @addr: the new outer source address
- * @port: the new outer source UDP port
+ * @conn_id: the connection; its &xm_conn.src_addr and &xm_conn.src_port
+ *	hold the new source
  *
- * Only the newest report is kept; the work item decides whether to follow
- * it (xm_km_follow_rebinding()).
+ * The work item decides whether to follow (xm_km_follow_rebinding()), with
+ * the source recorded when it runs: the newest one. Reports of several
+ * connections are kept apart.
  *
- * Context: softirq, from the receive hooks after authentication.
+ * Context: softirq, from the receive hooks after authentication, with
+ * &xm_conn.src_lock held.
+ * Return: false if the report could not be queued (no memory, namespace
+ * going away).
  */
-void xm_km_mapping(struct xm_net *xn, __be32 spi, __be32 addr, __be16 port)
+bool xm_km_mapping(struct xm_net *xn, u32 conn_id)
 {
+	int err;
+
 	if (READ_ONCE(xn->km_dying))
-		return;
-	spin_lock_bh(&xn->km_lock);
-	xn->km_map_spi = spi;
-	xn->km_map_addr = addr;
-	xn->km_map_port = port;
-	spin_unlock_bh(&xn->km_lock);
+		return false;
+	xa_lock_bh(&xn->km_maps);
+	err = xa_err(__xa_store(&xn->km_maps, conn_id, xa_mk_value(0),
+				GFP_ATOMIC));
+	xa_unlock_bh(&xn->km_maps);
+	if (err)
+		return false;
 	queue_work(system_wq, &xn->km_work);
+	return true;
 }
 
 /* Mandatory callbacks (called without NULL checks); we never answer. */
@@ -323,6 +345,7 @@ void xm_km_net_init(struct xm_net *xn)
 {
 	spin_lock_init(&xn->km_lock);
 	xa_init_flags(&xn->km_pending, XA_FLAGS_LOCK_BH);
+	xa_init_flags(&xn->km_maps, XA_FLAGS_LOCK_BH);
 	INIT_WORK(&xn->km_work, xm_km_work);
 	xm_sa_net_init(xn);
 }
@@ -346,6 +369,7 @@ void xm_km_net_exit(struct xm_net *xn)
 	xa_for_each(&xn->km_pending, reqid, entry)
 		__xa_erase(&xn->km_pending, reqid);
 	xa_unlock_bh(&xn->km_pending);
+	xa_destroy(&xn->km_maps);
 	xm_sa_forget_policies(xn);
 }
 

@@ -10,6 +10,6 @@ void xm_km_init(void);
 void xm_km_uninit(void);
 void xm_km_net_init(struct xm_net *xn);
 void xm_km_net_exit(struct xm_net *xn);
-void xm_km_mapping(struct xm_net *xn, __be32 spi, __be32 addr, __be16 port);
+bool xm_km_mapping(struct xm_net *xn, u32 conn_id);
 
 #endif /* _XM_KM_H */

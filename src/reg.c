@@ -758,6 +758,7 @@ static void gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 	conn->rx_seq = m->seq;
 	conn->rx_nonce = m->nonce;
 	conn->rx_copies = xm_encap_method(m->sender.encap);
+	conn->peer_esp = !!(m->methods & XM_METHOD_ESP);
 	conn->nat = nat;
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
 
@@ -857,6 +858,69 @@ static void mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 		conn->copy_resend = true;
 		mod_delayed_work(xm_wq, &conn->probe, XM_RTO_INIT);
 	}
+}
+
+/*
+ * Whether the module keeps @conn's inbound SA plain: it does from the
+ * first registration on whenever the peer may send plain ESP (a plain
+ * inbound SA takes ESP-in-UDP as well, see rx.c), as xm_reg_handover()
+ * and gateway_target() set it.
+ */
+static bool want_in_plain(const struct xm_conn *conn)
+{
+	if (!plain_allowed(conn))
+		return false;
+	if (conn->role == XFRM_MOBILITY_ROLE_GATEWAY)
+		return conn->rx_seq && conn->peer_esp;
+	return conn->tx_seq;
+}
+
+/**
+ * xm_reg_sas_changed() - check a connection after others changed its SAs
+ * @conn: connection, its SAs just resolved again
+ *
+ * An IKE daemon that follows the module (the charon plugin) re-installs
+ * the SA pair from the module's state as it read it; when that job ran
+ * while the module moved on (a second NAT rebinding, the switch to plain
+ * ESP), the SAs come back as they were. Two things are repaired here:
+ *
+ * - An inbound SA that the module keeps plain is made plain again, or the
+ *   peer's plain ESP would be dropped.
+ * - Gateway: when the outbound SA is no longer where the module left it,
+ *   the record of the peer's newest ESP-in-UDP source is forgotten, so the
+ *   next authenticated ESP-in-UDP packet reports its source again and the
+ *   SAs follow it back (xm_km_mapping()). Nothing is moved on the
+ *   daemon's word alone: only an authenticated packet or a registration
+ *   moves the SAs.
+ *
+ * The module's own moves come back here as well (the key manager sees
+ * them); they leave the SAs as recorded, and nothing is done.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_reg_sas_changed(struct xm_conn *conn)
+{
+	struct xm_endpoints cur;
+
+	lockdep_assert_held(&conn->xn->lock);
+
+	if (conn->dead)
+		return;
+	if (want_in_plain(conn) && !sa_plain(conn, XFRM_MOBILITY_DIR_IN)) {
+		int err = xm_sa_make_plain(conn, XFRM_MOBILITY_DIR_IN);
+
+		/* Not ENCAP_CHANGED: the daemon's view is unchanged. */
+		xm_nl_notify(conn, err ? XFRM_MOBILITY_EVENT_FAILURE :
+			     XFRM_MOBILITY_EVENT_SA_UPDATED, 0, 0, err,
+			     GFP_KERNEL);
+	}
+	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY || !conn->set_ep.family ||
+	    xm_sa_endpoints(conn, &cur) || ep_same(&cur, &conn->set_ep))
+		return;
+	spin_lock_bh(&conn->src_lock);
+	WRITE_ONCE(conn->src_addr, 0);
+	WRITE_ONCE(conn->src_port, 0);
+	spin_unlock_bh(&conn->src_lock);
 }
 
 static void rx_work(struct work_struct *work)

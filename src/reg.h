@@ -40,6 +40,7 @@ void xm_reg_conn_init(struct xm_conn *conn);
 void xm_reg_conn_start(struct xm_conn *conn);
 void xm_reg_conn_stop(struct xm_conn *conn);
 void xm_reg_queue_rx(struct net *net, struct xm_rx_msg *msg);
+void xm_reg_sas_changed(struct xm_conn *conn);
 int xm_reg_handover(struct xm_conn *conn, const xfrm_address_t *local,
 		    struct netlink_ext_ack *extack);
 

@@ -317,11 +317,13 @@ static void track_source(struct xm_conn *conn, const struct xfrm_state *x,
 	if (changed) {
 		WRITE_ONCE(conn->src_addr, v->saddr.a4);
 		WRITE_ONCE(conn->src_port, v->sport);
+		/* Not queued: forget it, the next packet reports again. */
+		if (report && !xm_km_mapping(conn->xn, conn->id)) {
+			WRITE_ONCE(conn->src_addr, 0);
+			WRITE_ONCE(conn->src_port, 0);
+		}
 	}
 	spin_unlock(&conn->src_lock);
-
-	if (changed && report)
-		xm_km_mapping(conn->xn, x->id.spi, v->saddr.a4, v->sport);
 }
 
 /*

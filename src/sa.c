@@ -820,6 +820,13 @@ int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep)
 	return 0;
 }
 
+/* Note where the module left the SA pair, see &xm_conn.set_ep. */
+static void remember_endpoints(struct xm_conn *conn)
+{
+	if (xm_sa_endpoints(conn, &conn->set_ep))
+		conn->set_ep.family = 0;
+}
+
 static u64 get_oseq(struct xfrm_state *x)
 {
 	u64 seq;
@@ -1125,6 +1132,7 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
 	xfrm_state_put(nout);
 
 out_moved:
+	remember_endpoints(conn);
 	conn->last_move_ns = ktime_get_boottime_ns();
 	xm_stat_inc(conn, XM_STAT_MOVES);
 	err = 0;
@@ -1181,6 +1189,7 @@ int xm_sa_make_plain(struct xm_conn *conn, int dir)
 	if (dir == XFRM_MOBILITY_DIR_OUT)
 		close_seq_gap(conn, x, nx, start);
 	set_id(&conn->sa[dir], nx);
+	remember_endpoints(conn);
 	xfrm_state_put(nx);
 out_put:
 	xfrm_state_put(x);

@@ -36,28 +36,6 @@ bool xm_sa_has_replay_window(const struct xfrm_state *x);
 
 #endif /* _XM_SA_H */
 
-/**
- * struct xm_endpoints - outer endpoints of a connection's SA pair
- * @family: outer address family
- * @local: local outer address
- * @remote: remote outer address
- * @encap_type: UDP_ENCAP_ESPINUDP, or 0 for plain ESP
- * @local_port: local UDP port (network order), with encapsulation
- * @remote_port: remote UDP port (network order), with encapsulation
- * @in_plain: for xm_sa_move(): the inbound copy is plain ESP whatever
- *	@encap_type (it accepts ESP-in-UDP too, see rx.c); never set by
- *	xm_sa_endpoints()
- */
-struct xm_endpoints {
-	u16 family;
-	xfrm_address_t local;
-	xfrm_address_t remote;
-	u16 encap_type;
-	__be16 local_port;
-	__be16 remote_port;
-	bool in_plain;
-};
-
 /* Gap left in the outbound sequence space by a move, see xm_sa_move(). */
 #define XM_SEQ_GAP	4096
 

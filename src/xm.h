@@ -86,6 +86,28 @@ struct xm_polref {
 	u8 type;
 };
 
+/**
+ * struct xm_endpoints - outer endpoints of a connection's SA pair
+ * @family: outer address family
+ * @local: local outer address
+ * @remote: remote outer address
+ * @encap_type: UDP_ENCAP_ESPINUDP, or 0 for plain ESP
+ * @local_port: local UDP port (network order), with encapsulation
+ * @remote_port: remote UDP port (network order), with encapsulation
+ * @in_plain: for xm_sa_move(): the inbound copy is plain ESP whatever
+ *	@encap_type (it accepts ESP-in-UDP too, see rx.c); never set by
+ *	xm_sa_endpoints()
+ */
+struct xm_endpoints {
+	u16 family;
+	xfrm_address_t local;
+	xfrm_address_t remote;
+	u16 encap_type;
+	__be16 local_port;
+	__be16 remote_port;
+	bool in_plain;
+};
+
 /* Policies of a connection remembered in &struct xm_conn (out, in, fwd). */
 #define XM_CONN_POLS		4
 
@@ -123,11 +145,16 @@ struct xm_polref {
  * @rx_nonce: gateway: nonce of the newest request accepted
  * @rx_copies: gateway: XM_METHOD_* of the copies of that request received
  * @rx_method: gateway: &enum xm_encap named in the replies to that request
+ * @peer_esp: gateway: that request listed plain ESP among its methods
  * @copy_tries: mobile: plain-ESP copies sent of the newest request
  * @copy_resend: mobile: plain-ESP copies of the newest request are resent
  *	after a reply that named ESP-in-UDP without seeing one
  * @nat: NAT flags of the last completed registration
  * @last_move_ns: CLOCK_BOOTTIME of the last SA move
+ * @set_ep: endpoints of the outbound SA right after the module last changed
+ *	the SA pair (family 0: never); other endpoints found after an SA
+ *	change by someone else mean the SAs were re-installed from an older
+ *	state (see xm_reg_sas_changed())
  * @retries: mobile: retransmissions of the outstanding request
  * @retx: mobile: retransmission timer of the outstanding request
  * @ka: NAT keepalive timer
@@ -140,10 +167,11 @@ struct xm_polref {
  * @live_out: outbound SA packet count at the last liveness tick
  * @live_in: inbound SA packet count at the last liveness tick
  * @live_idle: liveness ticks in a row with output but no input
- * @src_lock: serialises writers of @src_addr and @src_port (taken in
- *	softirq only, by the receive hooks)
+ * @src_lock: serialises writers of @src_addr and @src_port (the receive
+ *	hooks in softirq; xm_reg_sas_changed() with BH disabled)
  * @src_addr: gateway: outer source address of the newest authenticated
- *	ESP-in-UDP packet that showed a new source; read locklessly
+ *	ESP-in-UDP packet that showed a new source, 0 when forgotten; read
+ *	locklessly
  * @src_port: its UDP source port; read locklessly
  * @stats: counters, &enum xm_stat
  * @refcnt: references; the connection table holds one
@@ -180,10 +208,12 @@ struct xm_conn {
 	u64 rx_nonce;
 	u32 rx_copies;
 	u8 rx_method;
+	bool peer_esp;
 	unsigned int copy_tries;
 	bool copy_resend;
 	u32 nat;
 	u64 last_move_ns;
+	struct xm_endpoints set_ep;
 	unsigned int retries;
 	struct delayed_work retx;
 	struct delayed_work ka;
@@ -240,10 +270,9 @@ static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
  * @pols_built: @pols holds every policy (built by one walk, kept current
  *	by policy notifications); under @pols' lock
  * @km_dying: set at namespace exit, stops @km_work from being queued
- * @km_map_spi: inbound SPI of the last NAT mapping change seen, 0 if none;
- *	with @km_map_addr and @km_map_port under @km_lock
- * @km_map_addr: the new outer source address
- * @km_map_port: the new outer source port
+ * @km_maps: ids of gateway connections whose peer showed a new outer
+ *	source (&xm_conn.src_addr, set by the receive hooks) since @km_work
+ *	last took them (keys; its own lock, taken with BH off)
  */
 struct xm_net {
 	struct net *net;
@@ -262,9 +291,7 @@ struct xm_net {
 	struct xarray km_pending;
 	bool km_all;
 	bool km_dying;
-	__be32 km_map_spi;
-	__be32 km_map_addr;
-	__be16 km_map_port;
+	struct xarray km_maps;
 	struct xarray pols;
 	bool pols_built;
 };

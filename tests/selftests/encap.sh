@@ -14,6 +14,8 @@
 #   falls back to ESP-in-UDP within a bounded time and traffic resumes;
 # - a router that drops ESP but passes UDP: probes fail, the connection
 #   stays in ESP-in-UDP and traffic flows;
+# - an IKE daemon re-installing the inbound SAs with ESP-in-UDP (from an
+#   older state) does not stop the peers' plain ESP;
 # - sequence numbers never repeat across the switches (wire capture).
 set -uo pipefail
 
@@ -119,10 +121,23 @@ plain_on_wire() {
 		ktap_fail "direct: $1 plain ESP on the wire" "ESP $esp, UDP $udp"
 	fi
 }
-plain_on_wire X->Y "$NS_Y"
-plain_on_wire Y->X "$NS_X"
+plain_on_wire "X->Y" "$NS_Y"
+plain_on_wire "Y->X" "$NS_X"
 ip netns exec "$NS_Y" nft delete table inet xm_count
 ip netns exec "$NS_X" nft delete table inet xm_count
+
+# 1b. An IKE daemon re-installs both inbound SAs from an older state
+#     (ESP-in-UDP, as before the switch): each module makes its inbound SA
+#     plain again, or the peer's plain ESP would be dropped.
+mob_reinstall "$NS_Y" "$X_A4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp 4500 4500" &&
+mob_reinstall "$NS_X" "$Y_WAN4" "$X_A4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 4500" ||
+	ktap_fail "stale re-install: SAs replaced" "ip xfrm failed"
+if busywait 5000 encaps_are none; then
+	ktap_pass "stale re-install: inbound SAs plain again"
+else
+	ktap_fail "stale re-install: inbound SAs plain again" "X out/in, Y out/in: $(encaps)"
+fi
+expect_traffic "stale re-install"
 
 # 2. NAT path: ESP-in-UDP. NAT -> direct: plain again, from two copies of
 #    one request sent at once: Y moves once and counts one duplicate.

@@ -10,9 +10,12 @@
 # - the NAT maps X's flows to a new port: Y follows, no registration;
 # - the NAT moves X's flows to a new public address: Y follows (the
 #   registration found X's source address translated);
+# - an IKE daemon re-installing Y's outbound SA from an older state (the
+#   old port): X's next ESP-in-UDP brings Y back;
 # - an authenticated packet older than the newest change (held back on the
 #   way, then delivered from another port) moves nothing;
-# - a registration after all this still moves both ends.
+# - a registration after all this still moves both ends;
+# - two tunnels to the same peer rebound at once: Y follows on both.
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -86,6 +89,21 @@ fi
 ktap_check "new port: traffic Y->X" busywait 10000 mob_ping_y2x
 ktap_check "new port: Y's inbound SA still plain" mob_field_is "$NS_Y" in 10 none
 
+# 1b. An IKE daemon re-installs Y's outbound SA from an older state (the
+#     port before the rebinding): X's next ESP-in-UDP brings Y back.
+old=$port
+port=$(mob_field "$NS_Y" out 12)
+oseq=$(( $(mob_field "$NS_Y" out 16) + 4096 ))
+mob_reinstall "$NS_Y" "$Y_WAN4" "$RB_WAN4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 $old" "$oseq" ||
+	ktap_fail "stale re-install: SA replaced" "ip xfrm failed"
+ktap_check "stale re-install: Y's outbound SA at the old port $old" y_out_is "$RB_WAN4" "$old"
+if busywait 10000 eval 'mob_ping_x2y; y_out_is "$RB_WAN4" "$port"'; then
+	ktap_pass "stale re-install: Y follows X back to port $port"
+else
+	ktap_fail "stale re-install: Y follows X back to port $port" "$(mobctl -n "$NS_Y" show)"
+fi
+ktap_check "stale re-install: traffic Y->X" busywait 10000 mob_ping_y2x
+
 # 2. New public address of the same NAT.
 ns_ip "$NS_RB" addr add "$RB_WAN4_ALT/24" dev rb-wan
 rb_snat "$RB_WAN4_ALT" >/dev/null 2>&1
@@ -142,5 +160,68 @@ ktap_check "old packet: traffic Y->X" busywait 10000 mob_ping_y2x
 register "registration" direct "$X_A4"
 ktap_check "registration: traffic X->Y" busywait 10000 mob_ping_x2y
 ktap_check "registration: traffic Y->X" busywait 10000 mob_ping_y2x
+
+# 5. Two tunnels to the same peer (one NAT mapping: both send ESP-in-UDP
+#    from port 4500) rebound at once: Y follows on both, each connection's
+#    report is kept.
+X2_INNER4=10.99.1.2 Y2_INNER4=10.88.1.1
+K2_XY=0x4142434445464748494a4b4c4d4e4f5051525354
+K2_YX=0x6162636465666768696a6b6c6d6e6f7071727374
+# y_conn_out NAME COLUMN: a column of Y's outbound SA row of connection NAME.
+y_conn_out() {
+	"$MOBCTL" -n "$NS_Y" show dump 2>/dev/null |
+		awk -F'\t' -v n="$1" -v c="$2" '$2 == n && $6 == "out" { print $c; exit }'
+}
+ping2_x2y() {
+	ip netns exec "$NS_X" ping -q -c 1 -W 2 -I "$X2_INNER4" "$Y2_INNER4" >/dev/null 2>&1
+}
+ping2_y2x() {
+	ip netns exec "$NS_Y" ping -q -c 1 -W 2 -I "$Y2_INNER4" "$X2_INNER4" >/dev/null 2>&1
+}
+if ns_ip "$NS_X" addr add "$X2_INNER4/32" dev inner &&
+   ns_ip "$NS_Y" addr add "$Y2_INNER4/24" dev inner &&
+   mob_sa_pair "$NS_X" "$X_A4" "$Y_WAN4" 0x2001 0x1001 "$K2_YX" "$K2_XY" \
+	"$X2_INNER4/32" 10.88.1.0/24 udp 2 &&
+   mob_sa_pair "$NS_Y" "$Y_WAN4" "$X_A4" 0x1001 0x2001 "$K2_XY" "$K2_YX" \
+	10.88.1.0/24 "$X2_INNER4/32" udp 2 &&
+   ns_ip "$NS_Y" route replace "$X2_INNER4/32" dev y-wan &&
+   mobctl -n "$NS_X" conn add name two reqid 2 role mobile >/dev/null &&
+   mobctl -n "$NS_Y" conn add name two reqid 2 role gateway >/dev/null; then
+	ktap_pass "two tunnels: second connection added"
+else
+	ktap_fail "two tunnels: second connection added"
+fi
+ns_ip "$NS_RB" addr del "$RB_WAN4_ALT/24" dev rb-wan
+ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+ns_ct_flush "$NS_RB"
+ns_move_x nat_b >/dev/null 2>&1
+mobctl -n "$NS_X" handover name home >/dev/null 2>&1
+mobctl -n "$NS_X" handover name two >/dev/null 2>&1
+if busywait 15000 eval '[[ $(y_conn_out home 9) == "$RB_WAN4" && $(y_conn_out two 9) == "$RB_WAN4" ]]'; then
+	ktap_pass "two tunnels: both registered behind NAT B"
+else
+	ktap_fail "two tunnels: both registered behind NAT B" "$(mobctl -n "$NS_Y" show)"
+fi
+ktap_check "two tunnels: traffic on the second tunnel" busywait 10000 ping2_x2y
+p1=$(y_conn_out home 12) p2=$(y_conn_out two 12)
+ns_ct_flush "$NS_RB"
+# both_x2y: one packet per tunnel at once, from the new mapping.
+both_x2y() {
+	local p
+
+	mob_ping_x2y &
+	p=$!
+	ping2_x2y
+	wait "$p"
+}
+both_x2y
+if busywait 10000 eval 'both_x2y; np=$(y_conn_out home 12)
+	[[ $np != "$p1" && $(y_conn_out two 12) == "$np" ]]'; then
+	ktap_pass "two tunnels: Y follows on both ($p1/$p2 -> $(y_conn_out home 12)/$(y_conn_out two 12))"
+else
+	ktap_fail "two tunnels: Y follows on both" "$p1/$p2 -> $(y_conn_out home 12)/$(y_conn_out two 12)"
+fi
+ktap_check "two tunnels: traffic Y->X, first tunnel" busywait 10000 mob_ping_y2x
+ktap_check "two tunnels: traffic Y->X, second tunnel" busywait 10000 ping2_y2x
 
 ktap_finished

@@ -39,17 +39,31 @@ ns_x_local_addr4() {
 }
 
 # mob_sa_pair NS LOCAL REMOTE IN_SPI OUT_SPI IN_KEY OUT_KEY LNET RNET ENCAP
-# ENCAP is "udp" or "none".
+# [REQID]: ENCAP is "udp" or "none"; REQID defaults to 1.
 mob_sa_pair() {
 	local ns=$1 l=$2 r=$3 ispi=$4 ospi=$5 ikey=$6 okey=$7 lnet=$8 rnet=$9
-	local encap=${10} e=''
+	local encap=${10} q=${11:-1} e=''
 	[[ $encap == udp ]] && e="encap espinudp 4500 4500 0.0.0.0"
 	ns_ipb "$ns" <<EOF
-xfrm state add src $l dst $r proto esp spi $ospi reqid 1 mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $okey 128 $e
-xfrm state add src $r dst $l proto esp spi $ispi reqid 1 mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $ikey 128 $e
-xfrm policy add src $lnet dst $rnet dir out tmpl src $l dst $r proto esp reqid 1 mode tunnel
-xfrm policy add src $rnet dst $lnet dir in tmpl src $r dst $l proto esp reqid 1 mode tunnel
-xfrm policy add src $rnet dst $lnet dir fwd tmpl src $r dst $l proto esp reqid 1 mode tunnel
+xfrm state add src $l dst $r proto esp spi $ospi reqid $q mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $okey 128 $e
+xfrm state add src $r dst $l proto esp spi $ispi reqid $q mode tunnel replay-window 32 aead rfc4106(gcm(aes)) $ikey 128 $e
+xfrm policy add src $lnet dst $rnet dir out tmpl src $l dst $r proto esp reqid $q mode tunnel
+xfrm policy add src $rnet dst $lnet dir in tmpl src $r dst $l proto esp reqid $q mode tunnel
+xfrm policy add src $rnet dst $lnet dir fwd tmpl src $r dst $l proto esp reqid $q mode tunnel
+EOF
+}
+
+# mob_reinstall NS SRC DST SPI KEY ENCAP [OSEQ]: replace one SA of reqid 1
+# by a copy with the same SPI and key, as an IKE daemon updating it does
+# (delete, add): ENCAP is "none" or "udp SPORT DPORT"; an outbound SA
+# continues at sequence number OSEQ.
+mob_reinstall() {
+	local ns=$1 src=$2 dst=$3 spi=$4 key=$5 encap=$6 oseq=${7:-} e='' r=''
+	[[ $encap == udp\ * ]] && e="encap espinudp ${encap#udp } 0.0.0.0"
+	[[ -n $oseq ]] && r="replay-oseq $oseq"
+	ns_ipb "$ns" <<EOF
+xfrm state delete src $src dst $dst proto esp spi $spi
+xfrm state add src $src dst $dst proto esp spi $spi reqid 1 mode tunnel replay-window 32 $r aead rfc4106(gcm(aes)) $key 128 $e
 EOF
 }
 
