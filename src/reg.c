@@ -904,8 +904,14 @@ void xm_reg_sas_changed(struct xm_conn *conn)
 
 	lockdep_assert_held(&conn->xn->lock);
 
-	if (conn->dead)
-		return;
+	/* First: making the inbound SA plain below touches no endpoint. */
+	if (conn->role == XFRM_MOBILITY_ROLE_GATEWAY && conn->set_ep.family &&
+	    !xm_sa_endpoints(conn, &cur) && !ep_same(&cur, &conn->set_ep)) {
+		spin_lock_bh(&conn->src_lock);
+		WRITE_ONCE(conn->src_addr, 0);
+		WRITE_ONCE(conn->src_port, 0);
+		spin_unlock_bh(&conn->src_lock);
+	}
 	if (want_in_plain(conn) && !sa_plain(conn, XFRM_MOBILITY_DIR_IN)) {
 		int err = xm_sa_make_plain(conn, XFRM_MOBILITY_DIR_IN);
 
@@ -914,13 +920,6 @@ void xm_reg_sas_changed(struct xm_conn *conn)
 			     XFRM_MOBILITY_EVENT_SA_UPDATED, 0, 0, err,
 			     GFP_KERNEL);
 	}
-	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY || !conn->set_ep.family ||
-	    xm_sa_endpoints(conn, &cur) || ep_same(&cur, &conn->set_ep))
-		return;
-	spin_lock_bh(&conn->src_lock);
-	WRITE_ONCE(conn->src_addr, 0);
-	WRITE_ONCE(conn->src_port, 0);
-	spin_unlock_bh(&conn->src_lock);
 }
 
 static void rx_work(struct work_struct *work)

@@ -1189,7 +1189,15 @@ int xm_sa_make_plain(struct xm_conn *conn, int dir)
 	if (dir == XFRM_MOBILITY_DIR_OUT)
 		close_seq_gap(conn, x, nx, start);
 	set_id(&conn->sa[dir], nx);
-	remember_endpoints(conn);
+	/*
+	 * Only the encapsulation of the outbound SA changed: its endpoints
+	 * may be someone else's (see xm_reg_sas_changed()), keep the record.
+	 */
+	if (dir == XFRM_MOBILITY_DIR_OUT && conn->set_ep.family) {
+		conn->set_ep.encap_type = 0;
+		conn->set_ep.local_port = 0;
+		conn->set_ep.remote_port = 0;
+	}
 	xfrm_state_put(nx);
 out_put:
 	xfrm_state_put(x);

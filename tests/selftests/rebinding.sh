@@ -89,13 +89,17 @@ fi
 ktap_check "new port: traffic Y->X" busywait 10000 mob_ping_y2x
 ktap_check "new port: Y's inbound SA still plain" mob_field_is "$NS_Y" in 10 none
 
-# 1b. An IKE daemon re-installs Y's outbound SA from an older state (the
-#     port before the rebinding): X's next ESP-in-UDP brings Y back.
+# 1b. An IKE daemon re-installs Y's SAs from an older state (the port
+#     before the rebinding, both SAs ESP-in-UDP, at once as charon does):
+#     Y's inbound SA goes plain again, and X's next ESP-in-UDP brings Y
+#     back to the new port.
 old=$port
 port=$(mob_field "$NS_Y" out 12)
 oseq=$(( $(mob_field "$NS_Y" out 16) + 4096 ))
-mob_reinstall "$NS_Y" "$Y_WAN4" "$RB_WAN4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 $old" "$oseq" ||
-	ktap_fail "stale re-install: SA replaced" "ip xfrm failed"
+{
+	mob_reinstall_cmds "$Y_WAN4" "$RB_WAN4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 $old" "$oseq"
+	mob_reinstall_cmds "$RB_WAN4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp $old 4500"
+} | ns_ipb "$NS_Y" || ktap_fail "stale re-install: SAs replaced" "ip xfrm failed"
 ktap_check "stale re-install: Y's outbound SA at the old port $old" y_out_is "$RB_WAN4" "$old"
 if busywait 10000 eval 'mob_ping_x2y; y_out_is "$RB_WAN4" "$port"'; then
 	ktap_pass "stale re-install: Y follows X back to port $port"
@@ -103,6 +107,7 @@ else
 	ktap_fail "stale re-install: Y follows X back to port $port" "$(mobctl -n "$NS_Y" show)"
 fi
 ktap_check "stale re-install: traffic Y->X" busywait 10000 mob_ping_y2x
+ktap_check "stale re-install: Y's inbound SA plain again" mob_field_is "$NS_Y" in 10 none
 
 # 2. New public address of the same NAT.
 ns_ip "$NS_RB" addr add "$RB_WAN4_ALT/24" dev rb-wan

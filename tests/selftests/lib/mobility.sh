@@ -53,18 +53,21 @@ xfrm policy add src $rnet dst $lnet dir fwd tmpl src $r dst $l proto esp reqid $
 EOF
 }
 
-# mob_reinstall NS SRC DST SPI KEY ENCAP [OSEQ]: replace one SA of reqid 1
-# by a copy with the same SPI and key, as an IKE daemon updating it does
-# (delete, add): ENCAP is "none" or "udp SPORT DPORT"; an outbound SA
-# continues at sequence number OSEQ.
-mob_reinstall() {
-	local ns=$1 src=$2 dst=$3 spi=$4 key=$5 encap=$6 oseq=${7:-} e='' r=''
+# mob_reinstall_cmds SRC DST SPI KEY ENCAP [OSEQ]: ip -batch commands that
+# replace one SA of reqid 1 by a copy with the same SPI and key, as an IKE
+# daemon updating it does (delete, add): ENCAP is "none" or "udp SPORT
+# DPORT"; an outbound SA continues at sequence number OSEQ.
+mob_reinstall_cmds() {
+	local src=$1 dst=$2 spi=$3 key=$4 encap=$5 oseq=${6:-} e='' r=''
 	[[ $encap == udp\ * ]] && e="encap espinudp ${encap#udp } 0.0.0.0"
 	[[ -n $oseq ]] && r="replay-oseq $oseq"
-	ns_ipb "$ns" <<EOF
-xfrm state delete src $src dst $dst proto esp spi $spi
-xfrm state add src $src dst $dst proto esp spi $spi reqid 1 mode tunnel replay-window 32 $r aead rfc4106(gcm(aes)) $key 128 $e
-EOF
+	echo "xfrm state delete src $src dst $dst proto esp spi $spi"
+	echo "xfrm state add src $src dst $dst proto esp spi $spi reqid 1 mode tunnel replay-window 32 $r aead rfc4106(gcm(aes)) $key 128 $e"
+}
+
+# mob_reinstall NS SRC DST SPI KEY ENCAP [OSEQ]: the same, done in NS.
+mob_reinstall() {
+	mob_reinstall_cmds "${@:2}" | ns_ipb "$1"
 }
 
 # mob_tunnel [udp|none]: SA pairs on X (at its local address) and on Y (at
