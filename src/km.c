@@ -138,12 +138,40 @@ static void xm_km_resolve_reqid(struct xm_net *xn, u32 reqid)
 		xm_km_resolve(conns[i]);
 }
 
+/*
+ * The key sets &xm_net.km_pending and &xm_net.km_maps (keys only, locks
+ * taken with BH off): add @index (from atomic context too), take out the
+ * lowest key.
+ */
+static int xm_km_set_add(struct xarray *set, unsigned long index)
+{
+	int err;
+
+	xa_lock_bh(set);
+	err = xa_err(__xa_store(set, index, xa_mk_value(0), GFP_ATOMIC));
+	xa_unlock_bh(set);
+	return err;
+}
+
+static bool xm_km_set_take(struct xarray *set, unsigned long *index)
+{
+	bool found;
+
+	*index = 0;
+	xa_lock_bh(set);
+	found = xa_find(set, index, U32_MAX, XA_PRESENT);
+	if (found)
+		__xa_erase(set, *index);
+	xa_unlock_bh(set);
+	return found;
+}
+
 static void xm_km_work(struct work_struct *work)
 {
 	struct xm_net *xn = container_of(work, struct xm_net, km_work);
 	struct xm_conn *conn;
 	unsigned long id;
-	bool all, found;
+	bool all;
 
 	spin_lock_bh(&xn->km_lock);
 	all = xn->km_all;
@@ -151,36 +179,16 @@ static void xm_km_work(struct work_struct *work)
 	spin_unlock_bh(&xn->km_lock);
 
 	mutex_lock(&xn->lock);
-	/* NAT rebindings, reports that arrive meanwhile included. */
-	for (;;) {
-		id = 0;
-		xa_lock_bh(&xn->km_maps);
-		found = xa_find(&xn->km_maps, &id, U32_MAX, XA_PRESENT);
-		if (found)
-			__xa_erase(&xn->km_maps, id);
-		xa_unlock_bh(&xn->km_maps);
-		if (!found)
-			break;
+	/* Until none is left, entries recorded meanwhile included. */
+	while (xm_km_set_take(&xn->km_maps, &id))
 		xm_km_follow_rebinding(xn, id);
-	}
 	if (all) {
 		xa_for_each(&xn->conns, id, conn)
 			xm_km_resolve(conn);
 	}
-	/* Until none is left, reqids recorded meanwhile included. */
-	for (;;) {
-		unsigned long reqid = 0;
-
-		xa_lock_bh(&xn->km_pending);
-		if (xa_find(&xn->km_pending, &reqid, U32_MAX, XA_PRESENT))
-			__xa_erase(&xn->km_pending, reqid);
-		else
-			reqid = 0;
-		xa_unlock_bh(&xn->km_pending);
-		if (!reqid)
-			break;
+	while (xm_km_set_take(&xn->km_pending, &id)) {
 		if (!all)
-			xm_km_resolve_reqid(xn, reqid);
+			xm_km_resolve_reqid(xn, id);
 	}
 	mutex_unlock(&xn->lock);
 }
@@ -202,11 +210,8 @@ static void xm_km_kick(struct xm_net *xn, u32 reqid)
 		rcu_read_unlock();
 		if (!managed)
 			return;
-		xa_lock_bh(&xn->km_pending);
-		if (xa_is_err(__xa_store(&xn->km_pending, reqid,
-					 xa_mk_value(0), GFP_ATOMIC)))
+		if (xm_km_set_add(&xn->km_pending, reqid))
 			reqid = 0;
-		xa_unlock_bh(&xn->km_pending);
 	}
 	if (!reqid) {
 		spin_lock_bh(&xn->km_lock);
@@ -302,15 +307,7 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
  */
 bool xm_km_mapping(struct xm_net *xn, u32 conn_id)
 {
-	int err;
-
-	if (READ_ONCE(xn->km_dying))
-		return false;
-	xa_lock_bh(&xn->km_maps);
-	err = xa_err(__xa_store(&xn->km_maps, conn_id, xa_mk_value(0),
-				GFP_ATOMIC));
-	xa_unlock_bh(&xn->km_maps);
-	if (err)
+	if (READ_ONCE(xn->km_dying) || xm_km_set_add(&xn->km_maps, conn_id))
 		return false;
 	queue_work(system_wq, &xn->km_work);
 	return true;
@@ -360,15 +357,9 @@ void xm_km_net_init(struct xm_net *xn)
  */
 void xm_km_net_exit(struct xm_net *xn)
 {
-	unsigned long reqid;
-	void *entry;
-
 	WRITE_ONCE(xn->km_dying, true);
 	cancel_work_sync(&xn->km_work);
-	xa_lock_bh(&xn->km_pending);
-	xa_for_each(&xn->km_pending, reqid, entry)
-		__xa_erase(&xn->km_pending, reqid);
-	xa_unlock_bh(&xn->km_pending);
+	xa_destroy(&xn->km_pending);
 	xa_destroy(&xn->km_maps);
 	xm_sa_forget_policies(xn);
 }
