@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xfrm_mobility: the per-netns table of managed connections.
+ * xfrm_mobility: the per-netns table of managed connections. It owns every
+ * index of connections: by id (an xarray), by name and by reqid
+ * (rhashtables), and by inbound SPI (a hash read by the receive hooks).
  */
 
 #include <linux/rhashtable.h>
@@ -9,8 +11,7 @@
 #include <net/netlink.h>
 
 #include "conn.h"
-#include "reg.h"
-#include "rx.h"
+#include "polmap.h"
 #include "sa.h"
 #include "tx.h"
 
@@ -75,7 +76,8 @@ static bool selector_taken(struct xm_net *xn, const struct xm_conn *cfg)
  * @extack: where to say why the connection was refused
  *
  * The connection's SAs must exist: they are looked up by reqid, mark and
- * if_id before the connection is inserted.
+ * if_id before the connection is inserted. The caller starts the
+ * connection's timers (xm_reg_conn_start()) before releasing @xn->lock.
  *
  * Context: process context, @xn->lock held.
  * Return: the new connection (owned by the table), or an ERR_PTR.
@@ -116,7 +118,8 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 	conn->encap_policy = cfg->encap_policy;
 	refcount_set(&conn->refcnt, 1);
 	INIT_HLIST_NODE(&conn->spi_node);
-	xm_reg_conn_init(conn);
+	spin_lock_init(&conn->gw.src_lock);
+	conn->reg_state = XFRM_MOBILITY_REG_STATE_IDLE;
 
 	err = xm_sa_adopt(conn, extack);
 	if (err)
@@ -151,8 +154,7 @@ struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,
 		goto err_unreqid;
 	}
 	xn->n_conns++;
-	xm_rx_index(conn);
-	xm_reg_conn_start(conn);
+	xm_conn_index_spi(conn);
 	return conn;
 
 err_unreqid:
@@ -186,7 +188,7 @@ void xm_conn_put(struct xm_conn *conn)
  * @conn: connection
  *
  * The SAs are not touched. Once &xm_net.lock is released the caller must
- * call xm_conn_release().
+ * call xm_reg_conn_release().
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -196,28 +198,16 @@ void xm_conn_remove(struct xm_conn *conn)
 
 	lockdep_assert_held(&xn->lock);
 	conn->dead = true;
-	xm_rx_unindex(conn);
+	/* Readers may still see @conn until an RCU grace period has passed. */
+	if (!hlist_unhashed(&conn->spi_node))
+		hlist_del_init_rcu(&conn->spi_node);
 	xa_erase(&xn->conns, conn->id);
 	rhltable_remove(&xn->by_reqid, &conn->reqid_node, xm_reqid_params);
 	if (conn->name[0])
 		rhashtable_remove_fast(&xn->by_name, &conn->name_node,
 				       xm_name_params);
 	if (!--xn->n_conns)
-		xm_sa_forget_policies(xn);
-}
-
-/**
- * xm_conn_release() - finish removing a connection
- * @conn: connection taken out of the table by xm_conn_remove()
- *
- * Waits for the connection's timers and drops the table's reference.
- *
- * Context: process context, &xm_net.lock not held.
- */
-void xm_conn_release(struct xm_conn *conn)
-{
-	xm_reg_conn_stop(conn);
-	xm_conn_put(conn);
+		xm_polmap_forget(xn);
 }
 
 /**
@@ -250,27 +240,43 @@ struct xm_conn *xm_conn_find(struct xm_net *xn, u32 id, const char *name)
 }
 
 /**
- * xm_conn_remove_all() - forget every connection of a netns
- * @xn: per-netns state
+ * xm_conn_index_spi() - make a connection's inbound SA known to the hooks
+ * @conn: connection, with its inbound SA resolved
  *
- * Context: process context, @xn->lock not held.
+ * Called whenever &xm_conn.sa of the inbound direction changed.
+ *
+ * Context: process context, &xm_net.lock held.
  */
-void xm_conn_remove_all(struct xm_net *xn)
+void xm_conn_index_spi(struct xm_conn *conn)
+{
+	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
+
+	lockdep_assert_held(&conn->xn->lock);
+	if (!hlist_unhashed(&conn->spi_node)) {
+		if (conn->in_spi == spi)
+			return;
+		hash_del_rcu(&conn->spi_node);
+	}
+	WRITE_ONCE(conn->in_spi, spi);
+	hash_add_rcu(conn->xn->by_spi, &conn->spi_node, (__force u32)spi);
+}
+
+/**
+ * xm_conn_by_spi() - the connection of an inbound SPI
+ * @xn: per-netns state
+ * @spi: SPI, network order
+ *
+ * Context: RCU read side (the receive hooks, softirq).
+ * Return: the connection (no reference taken), or NULL.
+ */
+struct xm_conn *xm_conn_by_spi(struct xm_net *xn, __be32 spi)
 {
 	struct xm_conn *conn;
-	unsigned long index;
 
-	for (;;) {
-		index = 0;
-		mutex_lock(&xn->lock);
-		conn = xa_find(&xn->conns, &index, ULONG_MAX, XA_PRESENT);
-		if (conn)
-			xm_conn_remove(conn);
-		mutex_unlock(&xn->lock);
-		if (!conn)
-			break;
-		xm_conn_release(conn);
-	}
+	hash_for_each_possible_rcu(xn->by_spi, conn, spi_node, (__force u32)spi)
+		if (READ_ONCE(conn->in_spi) == spi)
+			return conn;
+	return NULL;
 }
 
 /**
@@ -283,13 +289,18 @@ int xm_conn_net_init(struct xm_net *xn)
 {
 	int err;
 
+	mutex_init(&xn->lock);
+	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
+	hash_init(xn->by_spi);
 	err = rhashtable_init(&xn->by_name, &xm_name_params);
 	if (err)
 		return err;
 	err = rhltable_init(&xn->by_reqid, &xm_reqid_params);
-	if (err)
+	if (err) {
 		rhashtable_destroy(&xn->by_name);
-	return err;
+		return err;
+	}
+	return 0;
 }
 
 /**
@@ -298,6 +309,8 @@ int xm_conn_net_init(struct xm_net *xn)
  */
 void xm_conn_net_exit(struct xm_net *xn)
 {
+	xa_destroy(&xn->conns);
 	rhltable_destroy(&xn->by_reqid);
 	rhashtable_destroy(&xn->by_name);
+	mutex_destroy(&xn->lock);
 }

@@ -15,7 +15,11 @@
  * state's lock for expiries) and only record the reqid, when a connection
  * has it, and queue a work item; the work item re-resolves the connections
  * of the recorded reqids under &xm_net.lock. Policy notifications also keep
- * the reqid -> policy map of src/sa.c current.
+ * the reqid -> policy map of polmap.c current.
+ *
+ * The same work item carries the receive hooks' reports of a gateway peer
+ * seen at a new outer source (xm_km_mapping()) from softirq to process
+ * context; gateway.c decides whether to follow.
  */
 
 #include <linux/rhashtable.h>
@@ -23,67 +27,13 @@
 #include <linux/workqueue.h>
 #include <net/xfrm.h>
 
-#include "xm.h"
 #include "conn.h"
+#include "event.h"
+#include "gateway.h"
 #include "km.h"
-#include "netlink.h"
+#include "polmap.h"
 #include "reg.h"
-#include "rx.h"
 #include "sa.h"
-
-/*
- * A NAT rebinding: authenticated ESP-in-UDP for a gateway connection's
- * inbound SA arrived from another source than the SAs send to, with the
- * highest sequence number the SA has accepted (see src/rx.c). The peer
- * cannot see this (its own address did not change), so the gateway
- * follows: both SAs take the new source, as the kernel's XFRM_MSG_MAPPING
- * would have an IKE daemon do (RFC 3948, section 5.2); a plain inbound SA
- * stays plain. A new port is always followed; a new address only when
- * the last registration found the peer's source address translated (a
- * NAT may change its public address too), or when it is the address the
- * module itself last moved the SAs to (they were re-installed from an
- * older state, see xm_reg_sas_changed()). Any other new address needs a
- * registration.
- *
- * Context: process context, &xm_net.lock held.
- */
-static void xm_km_follow_rebinding(struct xm_net *xn, unsigned long id)
-{
-	struct xm_endpoints ep;
-	struct xm_sa_info in;
-	struct xm_conn *conn;
-	__be32 addr;
-	__be16 port;
-
-	conn = xa_load(&xn->conns, id);
-	if (!conn)
-		return;
-	spin_lock_bh(&conn->src_lock);
-	addr = conn->src_addr;
-	port = conn->src_port;
-	spin_unlock_bh(&conn->src_lock);
-	if (!addr)
-		return;
-	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
-	    xm_sa_endpoints(conn, &ep) || ep.family != AF_INET ||
-	    !ep.encap_type)
-		return;
-	if (ep.remote.a4 == addr && ep.remote_port == port)
-		return;
-	if (ep.remote.a4 != addr && !(conn->nat & XFRM_MOBILITY_NAT_SRC_ADDR) &&
-	    !(conn->set_ep.family == AF_INET && conn->set_ep.remote.a4 == addr))
-		return;
-	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
-	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
-		      !in.encap_type;
-	ep.remote.a4 = addr;
-	ep.remote_port = port;
-	if (xm_sa_move(conn, &ep, NULL))
-		return;
-	xm_stat_inc(conn, XM_STAT_REBINDINGS);
-	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_MOVED, 0, conn->nat, 0,
-		     GFP_KERNEL);
-}
 
 /* Look at @conn's SAs again. Context: process context, &xm_net.lock held. */
 static void xm_km_resolve(struct xm_conn *conn)
@@ -91,17 +41,18 @@ static void xm_km_resolve(struct xm_conn *conn)
 	__be32 in = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
 	__be32 out = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
 
+	lockdep_assert_held(&conn->xn->lock);
+
 	/* The newest valid SAs of the reqid; keep the old ones if none is
 	 * complete (a daemon's update in progress).
 	 */
 	if (xm_sa_resolve(conn, NULL))
 		return;
 	xm_reg_sas_changed(conn);
-	xm_rx_index(conn);
+	xm_conn_index_spi(conn);
 	if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
 	    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
-		xm_nl_notify(conn, XFRM_MOBILITY_EVENT_SA_UPDATED, 0, 0, 0,
-			     GFP_KERNEL);
+		xm_event_sa_updated(conn);
 }
 
 /*
@@ -180,8 +131,11 @@ static void xm_km_work(struct work_struct *work)
 
 	mutex_lock(&xn->lock);
 	/* Until none is left, entries recorded meanwhile included. */
-	while (xm_km_set_take(&xn->km_maps, &id))
-		xm_km_follow_rebinding(xn, id);
+	while (xm_km_set_take(&xn->km_maps, &id)) {
+		conn = xa_load(&xn->conns, id);
+		if (conn)
+			xm_gateway_follow_rebinding(conn);
+	}
 	if (all) {
 		xa_for_each(&xn->conns, id, conn)
 			xm_km_resolve(conn);
@@ -250,7 +204,7 @@ static int xm_km_notify(struct xfrm_state *x, const struct km_event *c)
 }
 
 /*
- * Policy changes: the reqid map of src/sa.c follows them, and connections
+ * Policy changes: the reqid map of polmap.c follows them, and connections
  * of the reqids look for their policies again.
  *
  * Context: atomic, like xm_km_notify(); softirq for expiries.
@@ -274,7 +228,7 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
 	case XFRM_MSG_FLUSHPOLICY:
 		xn = xm_net(c->net);
 		if (!READ_ONCE(xn->km_dying))
-			xm_sa_policy_notify(xn, NULL, c->event);
+			xm_polmap_notify(xn, NULL, c->event);
 		xm_km_kick(xn, 0);
 		return 0;
 	default:
@@ -282,7 +236,7 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
 	}
 	if (READ_ONCE(xn->km_dying))
 		return 0;
-	xm_sa_policy_notify(xn, pol, c->event);
+	xm_polmap_notify(xn, pol, c->event);
 	for (i = 0; i < pol->xfrm_nr; i++)
 		if (pol->xfrm_vec[i].reqid)
 			xm_km_kick(xn, pol->xfrm_vec[i].reqid);
@@ -293,15 +247,15 @@ static int xm_km_notify_policy(struct xfrm_policy *pol, int dir,
  * xm_km_mapping() - report that a gateway connection's peer showed a new
  *	outer source
  * @xn: namespace state
- * @conn_id: the connection; its &xm_conn.src_addr and &xm_conn.src_port
- *	hold the new source
+ * @conn_id: the connection; its &xm_conn_gateway.src_addr and
+ *	&xm_conn_gateway.src_port hold the new source
  *
- * The work item decides whether to follow (xm_km_follow_rebinding()), with
+ * The work item decides whether to follow (xm_gateway_follow_rebinding()), with
  * the source recorded when it runs: the newest one. Reports of several
  * connections are kept apart.
  *
  * Context: softirq, from the receive hooks after authentication, with
- * &xm_conn.src_lock held.
+ * &xm_conn_gateway.src_lock held.
  * Return: false if the report could not be queued (no memory, namespace
  * going away).
  */
@@ -344,7 +298,6 @@ void xm_km_net_init(struct xm_net *xn)
 	xa_init_flags(&xn->km_pending, XA_FLAGS_LOCK_BH);
 	xa_init_flags(&xn->km_maps, XA_FLAGS_LOCK_BH);
 	INIT_WORK(&xn->km_work, xm_km_work);
-	xm_sa_net_init(xn);
 }
 
 /**
@@ -361,7 +314,6 @@ void xm_km_net_exit(struct xm_net *xn)
 	cancel_work_sync(&xn->km_work);
 	xa_destroy(&xn->km_pending);
 	xa_destroy(&xn->km_maps);
-	xm_sa_forget_policies(xn);
 }
 
 void xm_km_init(void)

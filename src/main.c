@@ -2,33 +2,21 @@
 /*
  * xfrm_mobility: fast, secure mobility for established IPsec SAs.
  *
- * Module and per-netns setup only; see Documentation/xfrm_mobility.rst.
+ * The order of module and per-netns setup and teardown, nothing else; see
+ * Documentation/xfrm_mobility.rst.
  */
 
 #include <linux/module.h>
-#include <net/netns/generic.h>
 
 #include "conn.h"
 #include "km.h"
 #include "netlink.h"
+#include "polmap.h"
 #include "reg.h"
 #include "rx.h"
 #include "tx.h"
-#include "xm.h"
 
-static unsigned int xm_net_id __read_mostly;
-
-/**
- * xm_net() - the module's state of a network namespace
- * @net: namespace
- *
- * Return: the state; it exists from namespace creation (or module load)
- * until namespace exit (or module unload).
- */
-struct xm_net *xm_net(const struct net *net)
-{
-	return net_generic(net, xm_net_id);
-}
+unsigned int xm_net_id __read_mostly;
 
 static int __net_init xm_net_init(struct net *net)
 {
@@ -36,12 +24,10 @@ static int __net_init xm_net_init(struct net *net)
 	int err;
 
 	xn->net = net;
-	mutex_init(&xn->lock);
-	xa_init_flags(&xn->conns, XA_FLAGS_ALLOC1);
-	hash_init(xn->by_spi);
 	err = xm_conn_net_init(xn);
 	if (err)
 		return err;
+	xm_polmap_net_init(xn);
 	xm_km_net_init(xn);
 	return 0;
 }
@@ -50,14 +36,13 @@ static void __net_exit xm_net_exit(struct net *net)
 {
 	struct xm_net *xn = xm_net(net);
 
+	/* No SA change is followed any more. */
 	xm_km_net_exit(xn);
-	xm_conn_remove_all(xn);
-	mutex_lock(&xn->lock);
-	xm_encap_sock_put(xn);
-	mutex_unlock(&xn->lock);
-	xa_destroy(&xn->conns);
+	/* Cancels the connections' timers and frees them. */
+	xm_reg_net_exit(xn);
+	xm_polmap_forget(xn);
+	xm_tx_net_exit(xn);
 	xm_conn_net_exit(xn);
-	mutex_destroy(&xn->lock);
 }
 
 static struct pernet_operations xm_net_ops = {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xfrm_mobility: generic netlink handlers and event notifications.
+ * xfrm_mobility: generic netlink request handlers.
  *
  * Policies and the ops table are generated from
  * Documentation/netlink/specs/xfrm_mobility.yaml (netlink-gen.c); this
- * file implements the handlers. Every request runs with CAP_NET_ADMIN
- * (GENL_ADMIN_PERM) in the sender's netns, and touches only that netns.
+ * file implements the request handlers; events are sent by event.c. Every
+ * request runs with CAP_NET_ADMIN (GENL_ADMIN_PERM) in the sender's netns,
+ * and touches only that netns.
  */
 
 #include <linux/in.h>
@@ -16,74 +17,12 @@
 #include <net/udp.h>
 
 #include "conn.h"
+#include "event.h"
+#include "mobile.h"
 #include "netlink.h"
 #include "netlink-gen.h"
 #include "reg.h"
 #include "sa.h"
-
-static int put_addr(struct sk_buff *skb, int attr4, int attr6, u16 family,
-		    const xfrm_address_t *a)
-{
-	if (family == AF_INET)
-		return nla_put_in_addr(skb, attr4, a->a4);
-	return nla_put_in6_addr(skb, attr6, &a->in6);
-}
-
-static int put_sa(struct sk_buff *skb, int attr, int dir,
-		  const struct xm_sa_info *info)
-{
-	const struct xm_sa_id *id = &info->id;
-	struct nlattr *nest;
-	u32 encap;
-
-	nest = nla_nest_start(skb, attr);
-	if (!nest)
-		return -EMSGSIZE;
-
-	encap = info->encap_type == UDP_ENCAP_ESPINUDP ?
-		XFRM_MOBILITY_ENCAP_ESPINUDP : XFRM_MOBILITY_ENCAP_NONE;
-	if (nla_put_u32(skb, XFRM_MOBILITY_A_SA_DIR, dir) ||
-	    nla_put_be32(skb, XFRM_MOBILITY_A_SA_SPI, id->spi) ||
-	    nla_put_u32(skb, XFRM_MOBILITY_A_SA_FAMILY, id->family) ||
-	    put_addr(skb, XFRM_MOBILITY_A_SA_SADDR_IPV4,
-		     XFRM_MOBILITY_A_SA_SADDR_IPV6, id->family, &id->saddr) ||
-	    put_addr(skb, XFRM_MOBILITY_A_SA_DADDR_IPV4,
-		     XFRM_MOBILITY_A_SA_DADDR_IPV6, id->family, &id->daddr) ||
-	    nla_put_u32(skb, XFRM_MOBILITY_A_SA_ENCAP, encap))
-		goto err_cancel;
-	if (info->encap_type &&
-	    (nla_put_be16(skb, XFRM_MOBILITY_A_SA_ENCAP_SPORT,
-			  info->encap_sport) ||
-	     nla_put_be16(skb, XFRM_MOBILITY_A_SA_ENCAP_DPORT,
-			  info->encap_dport)))
-		goto err_cancel;
-	if (dir == XFRM_MOBILITY_DIR_OUT &&
-	    nla_put_u64_64bit(skb, XFRM_MOBILITY_A_SA_OSEQ, info->oseq,
-			      XFRM_MOBILITY_A_SA_PAD))
-		goto err_cancel;
-
-	nla_nest_end(skb, nest);
-	return 0;
-
-err_cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-/* Context: &xm_net.lock held. */
-static int put_sas(struct sk_buff *skb, int attr, struct xm_conn *conn)
-{
-	struct xm_sa_info info;
-	int dir;
-
-	for (dir = XFRM_MOBILITY_DIR_IN; dir <= XFRM_MOBILITY_DIR_OUT; dir++) {
-		if (xm_sa_snapshot(conn, dir, &info))
-			continue;
-		if (put_sa(skb, attr, dir, &info))
-			return -EMSGSIZE;
-	}
-	return 0;
-}
 
 static const u16 xm_stat_attr[XM_STAT_MAX] = {
 	[XM_STAT_RREQ_TX] = XFRM_MOBILITY_A_STATS_RREQ_TX,
@@ -129,6 +68,8 @@ static int put_stats(struct sk_buff *skb, struct xm_conn *conn)
 static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 		     enum xfrm_mobility_conn_state state)
 {
+	lockdep_assert_held(&conn->xn->lock);
+
 	if (nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ID, conn->id) ||
 	    (conn->name[0] &&
 	     nla_put_string(skb, XFRM_MOBILITY_A_CONN_NAME, conn->name)) ||
@@ -142,12 +83,12 @@ static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_ENCAP_POLICY,
 			conn->encap_policy) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_STATE, state) ||
-	    put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn) ||
+	    xm_event_put_sas(skb, XFRM_MOBILITY_A_CONN_SA, conn) ||
 	    put_stats(skb, conn) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_REG_STATE, conn->reg_state) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_REG_SEQ,
 			conn->role == XFRM_MOBILITY_ROLE_MOBILE ?
-			conn->tx_seq : conn->rx_seq) ||
+			conn->mob.tx_seq : conn->gw.rx_seq) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_NAT, conn->nat) ||
 	    nla_put_u64_64bit(skb, XFRM_MOBILITY_A_CONN_LAST_MOVE_NS,
 			      conn->last_move_ns, XFRM_MOBILITY_A_CONN_PAD))
@@ -219,14 +160,15 @@ int xfrm_mobility_nl_conn_add_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(conn);
 		goto err_free;
 	}
+	xm_reg_conn_start(conn);
 	if (nla_put_u32(reply, XFRM_MOBILITY_A_CONN_ID, conn->id)) {
 		xm_conn_remove(conn);
 		mutex_unlock(&xn->lock);
-		xm_conn_release(conn);
+		xm_reg_conn_release(conn);
 		err = -EMSGSIZE;
 		goto err_free;
 	}
-	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_CONN_ADD, 0, 0, 0, GFP_KERNEL);
+	xm_event_conn_add(conn);
 	mutex_unlock(&xn->lock);
 
 	genlmsg_end(reply, hdr);
@@ -245,6 +187,8 @@ static struct xm_conn *conn_from_attrs(struct xm_net *xn,
 	const char *name = NULL;
 	struct xm_conn *conn;
 	u32 id = 0;
+
+	lockdep_assert_held(&xn->lock);
 
 	if (!attrs[XFRM_MOBILITY_A_CONN_ID] && !attrs[XFRM_MOBILITY_A_CONN_NAME]) {
 		NL_SET_ERR_MSG_MOD(info->extack,
@@ -278,10 +222,10 @@ int xfrm_mobility_nl_conn_del_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(conn);
 		goto out;
 	}
-	xm_nl_notify(conn, XFRM_MOBILITY_EVENT_CONN_DEL, 0, 0, 0, GFP_KERNEL);
+	xm_event_conn_del(conn);
 	xm_conn_remove(conn);
 	mutex_unlock(&xn->lock);
-	xm_conn_release(conn);
+	xm_reg_conn_release(conn);
 	return 0;
 out:
 	mutex_unlock(&xn->lock);
@@ -370,64 +314,9 @@ int xfrm_mobility_nl_handover_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(conn))
 		err = PTR_ERR(conn);
 	else
-		err = xm_reg_handover(conn, plocal, info->extack);
+		err = xm_mobile_handover(conn, plocal, info->extack);
 	mutex_unlock(&xn->lock);
 	return err;
-}
-
-/**
- * xm_nl_notify() - multicast an event about a connection
- * @conn: connection the event is about
- * @type: event type
- * @seq: registration sequence number, 0 if not applicable
- * @nat: &enum xfrm_mobility_nat flags, 0 if not applicable
- * @error: negative errno of a failure, 0 otherwise
- * @gfp: allocation flags
- *
- * Context: process context, &xm_net.lock held (the SAs are reported as
- * they are after the event).
- */
-void xm_nl_notify(struct xm_conn *conn, enum xfrm_mobility_event type,
-		  u32 seq, u32 nat, int error, gfp_t gfp)
-{
-	struct net *net = conn->xn->net;
-	struct sk_buff *msg;
-	void *hdr;
-
-	if (!genl_has_listeners(&xfrm_mobility_nl_family, net,
-				XFRM_MOBILITY_NLGRP_EVENTS))
-		return;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &xfrm_mobility_nl_family, 0,
-			  XFRM_MOBILITY_CMD_EVENT_NTF);
-	if (!hdr)
-		goto err_free;
-	if (nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_TYPE, type) ||
-	    nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_CONN_ID, conn->id) ||
-	    (conn->name[0] &&
-	     nla_put_string(msg, XFRM_MOBILITY_A_EVENT_CONN_NAME, conn->name)) ||
-	    (seq && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_SEQ, seq)) ||
-	    (nat && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_NAT, nat)) ||
-	    (error && nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_ERROR, -error)) ||
-	    nla_put_u64_64bit(msg, XFRM_MOBILITY_A_EVENT_TIME_NS,
-			      ktime_get_boottime_ns(), XFRM_MOBILITY_A_EVENT_PAD) ||
-	    put_sas(msg, XFRM_MOBILITY_A_EVENT_SA, conn) ||
-	    nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_REQID, conn->reqid) ||
-	    (conn->mark.m &&
-	     nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_MARK, conn->mark.v)) ||
-	    (conn->if_id &&
-	     nla_put_u32(msg, XFRM_MOBILITY_A_EVENT_IF_ID, conn->if_id)))
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&xfrm_mobility_nl_family, net, msg, 0,
-				XFRM_MOBILITY_NLGRP_EVENTS, gfp);
-	return;
-
-err_free:
-	nlmsg_free(msg);
 }
 
 /**

@@ -16,7 +16,7 @@
 #include "kcompat.h"
 #endif
 
-#include "../include/uapi/linux/xfrm_mobility_wire.h"
+#include "wire.h"
 
 /**
  * enum xm_parse_err - why a message was rejected

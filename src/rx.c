@@ -22,6 +22,7 @@
 #include <net/ip.h>
 #include <net/xfrm.h>
 
+#include "conn.h"
 #include "km.h"
 #include "reg.h"
 #include "rx.h"
@@ -92,52 +93,6 @@ static bool tuple_take(const struct sk_buff *skb, __be32 spi,
 	return found;
 }
 
-/**
- * xm_rx_index() - make a connection's inbound SA known to the hooks
- * @conn: connection, with its inbound SA resolved
- *
- * Context: process context, &xm_net.lock held.
- */
-void xm_rx_index(struct xm_conn *conn)
-{
-	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_IN].spi;
-
-	lockdep_assert_held(&conn->xn->lock);
-	if (!hlist_unhashed(&conn->spi_node)) {
-		if (conn->in_spi == spi)
-			return;
-		hash_del_rcu(&conn->spi_node);
-	}
-	WRITE_ONCE(conn->in_spi, spi);
-	hash_add_rcu(conn->xn->by_spi, &conn->spi_node, (__force u32)spi);
-}
-
-/**
- * xm_rx_unindex() - forget a connection's inbound SA
- * @conn: connection
- *
- * Readers may still see @conn until an RCU grace period has passed.
- *
- * Context: process context, &xm_net.lock held.
- */
-void xm_rx_unindex(struct xm_conn *conn)
-{
-	lockdep_assert_held(&conn->xn->lock);
-	if (!hlist_unhashed(&conn->spi_node))
-		hlist_del_init_rcu(&conn->spi_node);
-}
-
-/* Context: RCU read side. */
-static struct xm_conn *conn_by_spi(struct xm_net *xn, __be32 spi)
-{
-	struct xm_conn *conn;
-
-	hash_for_each_possible_rcu(xn->by_spi, conn, spi_node, (__force u32)spi)
-		if (READ_ONCE(conn->in_spi) == spi)
-			return conn;
-	return NULL;
-}
-
 static void view_from_skb(struct sk_buff *skb, int encap_type,
 			  struct xm_view *v)
 {
@@ -181,7 +136,7 @@ static bool record(struct sk_buff *skb, int encap_type, __be32 *spip)
 		return false;
 
 	rcu_read_lock();
-	if (conn_by_spi(xn, spi)) {
+	if (xm_conn_by_spi(xn, spi)) {
 		view_from_skb(skb, encap_type, &v);
 		tuple_put(skb, spi, ntohl(seq), &v);
 		managed = true;
@@ -296,7 +251,7 @@ static bool newest_seq(const struct xfrm_state *x, u32 seq)
  * flight from before a rebinding or a move, or delayed by an attacker on
  * the path) is authentic and inside the replay window, but moves nothing.
  *
- * Context: softirq, RCU read side; takes &xm_conn.src_lock.
+ * Context: softirq, RCU read side; takes &xm_conn_gateway.src_lock.
  */
 static void track_source(struct xm_conn *conn, const struct xfrm_state *x,
 			 const struct xm_view *v, u32 seq, bool report)
@@ -306,24 +261,24 @@ static void track_source(struct xm_conn *conn, const struct xfrm_state *x,
 	if (conn->role != XFRM_MOBILITY_ROLE_GATEWAY ||
 	    v->encap != XM_ENCAP_ESPINUDP || v->family != XM_FAMILY_IPV4)
 		return;
-	if (READ_ONCE(conn->src_addr) == v->saddr.a4 &&
-	    READ_ONCE(conn->src_port) == v->sport)
+	if (READ_ONCE(conn->gw.src_addr) == v->saddr.a4 &&
+	    READ_ONCE(conn->gw.src_port) == v->sport)
 		return;
 	if (!newest_seq(x, seq))
 		return;
 
-	spin_lock(&conn->src_lock);
-	changed = conn->src_addr != v->saddr.a4 || conn->src_port != v->sport;
+	spin_lock(&conn->gw.src_lock);
+	changed = conn->gw.src_addr != v->saddr.a4 || conn->gw.src_port != v->sport;
 	if (changed) {
-		WRITE_ONCE(conn->src_addr, v->saddr.a4);
-		WRITE_ONCE(conn->src_port, v->sport);
+		WRITE_ONCE(conn->gw.src_addr, v->saddr.a4);
+		WRITE_ONCE(conn->gw.src_port, v->sport);
 		/* Not queued: forget it, the next packet reports again. */
 		if (report && !xm_km_mapping(conn->xn, conn->id)) {
-			WRITE_ONCE(conn->src_addr, 0);
-			WRITE_ONCE(conn->src_port, 0);
+			WRITE_ONCE(conn->gw.src_addr, 0);
+			WRITE_ONCE(conn->gw.src_port, 0);
 		}
 	}
-	spin_unlock(&conn->src_lock);
+	spin_unlock(&conn->gw.src_lock);
 }
 
 /*
@@ -380,7 +335,7 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 		return 1;
 
 	rcu_read_lock();
-	conn = conn_by_spi(xn, x->id.spi);
+	conn = xm_conn_by_spi(xn, x->id.spi);
 	if (!conn || conn->reqid != x->props.reqid ||
 	    !xm_sa_has_replay_window(x)) {
 		rcu_read_unlock();

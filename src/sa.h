@@ -2,7 +2,7 @@
 #ifndef _XM_SA_H
 #define _XM_SA_H
 
-#include "xm.h"
+#include "conn.h"
 
 struct netlink_ext_ack;
 
@@ -24,22 +24,14 @@ struct xm_sa_info {
 
 int xm_sa_resolve(struct xm_conn *conn, struct netlink_ext_ack *extack);
 int xm_sa_adopt(struct xm_conn *conn, struct netlink_ext_ack *extack);
-void xm_sa_policy_notify(struct xm_net *xn, struct xfrm_policy *pol,
-			 int event);
-void xm_sa_net_init(struct xm_net *xn);
-void xm_sa_forget_policies(struct xm_net *xn);
 struct xfrm_state *xm_sa_lookup(struct net *net, const struct xm_conn *conn,
 				int dir);
+void xm_sa_set_id(struct xm_sa_id *id, const struct xfrm_state *x);
 int xm_sa_snapshot(struct xm_conn *conn, int dir, struct xm_sa_info *info);
+int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep);
 enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn);
 bool xm_sa_has_replay_window(const struct xfrm_state *x);
+bool xm_sa_is_plain(struct xm_conn *conn, int dir);
+u64 xm_sa_packets(struct xm_conn *conn, int dir);
 
 #endif /* _XM_SA_H */
-
-/* Gap left in the outbound sequence space by a move, see xm_sa_move(). */
-#define XM_SEQ_GAP	4096
-
-int xm_sa_endpoints(struct xm_conn *conn, struct xm_endpoints *ep);
-int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
-	       struct netlink_ext_ack *extack);
-int xm_sa_make_plain(struct xm_conn *conn, int dir);

@@ -15,6 +15,7 @@
 #include <net/udp_tunnel.h>
 #include <net/xfrm.h>
 
+#include "conn.h"
 #include "tx.h"
 
 /*
@@ -135,6 +136,8 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 	struct rtable *rt;
 	unsigned int room;
 	int err;
+
+	lockdep_assert_held(&conn->xn->lock);
 
 	if (conn->sel.family != AF_INET || !conn->sel.daddr.a4)
 		return -EAFNOSUPPORT;
@@ -360,4 +363,17 @@ void xm_encap_sock_put(struct xm_net *xn)
 		udp_tunnel_sock_release(xn->encap_sock);
 		xn->encap_sock = NULL;
 	}
+}
+
+/**
+ * xm_tx_net_exit() - release what a namespace used for sending
+ * @xn: per-netns state, without connections
+ *
+ * Context: process context, &xm_net.lock not held.
+ */
+void xm_tx_net_exit(struct xm_net *xn)
+{
+	mutex_lock(&xn->lock);
+	xm_encap_sock_put(xn);
+	mutex_unlock(&xn->lock);
 }

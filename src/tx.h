@@ -14,5 +14,6 @@ int xm_tx_probe(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
 		u32 seq, const void *buf, unsigned int len);
 int xm_encap_sock_get(struct xm_net *xn);
 void xm_encap_sock_put(struct xm_net *xn);
+void xm_tx_net_exit(struct xm_net *xn);
 
 #endif /* _XM_TX_H */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * xfrm_mobility registration protocol: on-the-wire format.
  *
@@ -7,14 +7,21 @@
  * through an established ESP tunnel-mode SA.  All multi-byte fields are
  * in network byte order.  See Documentation/wire-format.rst.
  *
+ * Private to the module and its peers: nothing here is a kernel-user
+ * interface. proto.c and this header build unchanged in userspace
+ * (tests/unit, tests/fuzz).
+ *
  * The structures below describe the layout only.  They contain no
  * implicit padding, but a message in a receive buffer is not guaranteed
  * to be aligned: read fields with unaligned accessors or copy them out,
  * never by casting a buffer pointer to one of these structures.
  */
-#ifndef _UAPI_LINUX_XFRM_MOBILITY_WIRE_H
-#define _UAPI_LINUX_XFRM_MOBILITY_WIRE_H
+#ifndef _XM_WIRE_H
+#define _XM_WIRE_H
 
+#ifdef __KERNEL__
+#include <linux/bits.h>
+#endif
 #include <linux/types.h>
 
 /* Fixed header ---------------------------------------------------------- */
@@ -199,9 +206,9 @@ enum {
 
 /* METHODS value ----------------------------------------------------------- */
 
-#define XM_METHOD_ESPINUDP	(1U << 0)	/* ESP-in-UDP */
-#define XM_METHOD_ESP		(1U << 1)	/* plain ESP */
-#define XM_METHOD_ESPINTCP	(1U << 2)	/* ESP-in-TCP, reserved */
+#define XM_METHOD_ESPINUDP	BIT(0)	/* ESP-in-UDP */
+#define XM_METHOD_ESP		BIT(1)	/* plain ESP */
+#define XM_METHOD_ESPINTCP	BIT(2)	/* ESP-in-TCP, reserved */
 
 enum {
 	XM_METHODS_LEN		= 4,
@@ -220,11 +227,11 @@ enum {
 /* VERDICT value ----------------------------------------------------------- */
 
 /* NAT classification flags, see xm_classify() and the documentation. */
-#define XM_NAT_SRC_ADDR		(1U << 0)	/* source address translated */
-#define XM_NAT_SRC_PORT		(1U << 1)	/* source port translated */
-#define XM_NAT_DST_ADDR		(1U << 2)	/* destination address translated */
-#define XM_NAT_DST_PORT		(1U << 3)	/* destination port translated */
-#define XM_NAT_ENCAP		(1U << 4)	/* encapsulation changed */
+#define XM_NAT_SRC_ADDR		BIT(0)	/* source address translated */
+#define XM_NAT_SRC_PORT		BIT(1)	/* source port translated */
+#define XM_NAT_DST_ADDR		BIT(2)	/* destination address translated */
+#define XM_NAT_DST_PORT		BIT(3)	/* destination port translated */
+#define XM_NAT_ENCAP		BIT(4)	/* encapsulation changed */
 #define XM_NAT_ALL		(XM_NAT_SRC_ADDR | XM_NAT_SRC_PORT | \
 				 XM_NAT_DST_ADDR | XM_NAT_DST_PORT | \
 				 XM_NAT_ENCAP)
@@ -248,4 +255,4 @@ enum {
 	XM_VERDICT_LEN		= 8,
 };
 
-#endif /* _UAPI_LINUX_XFRM_MOBILITY_WIRE_H */
+#endif /* _XM_WIRE_H */

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfrm_mobility: plain ESP when the path allows it.
+ *
+ * A registration that saw no translation may drop the UDP encapsulation.
+ * Each end makes its inbound SA plain first (a plain inbound SA still
+ * takes ESP-in-UDP, see rx.c), and its outbound SA only once the peer
+ * proved that our plain ESP reaches it: an acknowledged probe (gateway) or
+ * a plain copy of the request that arrived untranslated (mobile host). A
+ * mobile host in plain ESP then watches that input keeps coming while it
+ * sends, and falls back to ESP-in-UDP with a new registration when it
+ * stops.
+ *
+ * Everything here runs in process context under &xm_net.lock.
+ */
+
+#include <linux/random.h>
+
+#include "event.h"
+#include "mobile.h"
+#include "move.h"
+#include "probe.h"
+#include "reg.h"
+#include "sa.h"
+#include "tx.h"
+
+/* Plain-ESP probes: tries, every XM_RTO_INIT doubling. */
+#define XM_PROBE_TRIES	4
+/* Liveness of plain ESP: seconds of output without input before fallback. */
+#define XM_LIVE_TICKS	3
+
+/**
+ * xm_probe_make_plain() - switch one direction to plain ESP
+ * @conn: connection
+ * @dir: &enum xfrm_mobility_dir
+ *
+ * The inbound SA goes first on each end: it still accepts ESP-in-UDP (see
+ * rx.c), so nothing in flight is lost; the outbound SA follows only once
+ * the peer proved that it gets our plain ESP and accepts it.
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0 or a negative errno (reported as a failure event).
+ */
+int xm_probe_make_plain(struct xm_conn *conn, int dir)
+{
+	int err;
+
+	lockdep_assert_held(&conn->xn->lock);
+	if (xm_sa_is_plain(conn, dir))
+		return 0;
+	err = xm_sa_make_plain(conn, dir);
+	if (err)
+		xm_event_failure(conn, 0, 0, err);
+	else
+		xm_event_encap_changed(conn);
+	return err;
+}
+
+static void send_probe(struct xm_conn *conn)
+{
+	struct xm_msg m = {
+		.type = XM_MSG_PROBE,
+		.seq = conn->plain.probe_tries,
+		.nonce = conn->plain.probe_nonce,
+	};
+	struct xm_endpoints ep;
+	u8 buf[XM_HDR_LEN];
+	int len;
+
+	if (xm_sa_endpoints(conn, &ep))
+		return;
+	len = xm_msg_build(&m, buf, sizeof(buf));
+	if (len < 0 || xm_tx_probe(conn->xn->net, conn->mark.v, ep.local.a4,
+				   ep.remote.a4, m.seq, buf, len))
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+	else
+		xm_stat_inc(conn, XM_STAT_PROBES);
+}
+
+/**
+ * xm_probe_start() - start proving that our plain ESP reaches the peer
+ * @conn: connection whose inbound SA is plain
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_probe_start(struct xm_conn *conn)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	conn->plain.probe_nonce = get_random_u64() ?: 1;
+	conn->plain.probe_tries = 0;
+	mod_delayed_work(xm_wq, &conn->plain.work, 0);
+}
+
+/**
+ * xm_probe_stop() - stop probing, resending plain copies and liveness
+ * @conn: connection
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_probe_stop(struct xm_conn *conn)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	conn->plain.probe_nonce = 0;
+	conn->mob.copy_resend = false;
+	conn->plain.live_idle = 0;
+	cancel_delayed_work(&conn->plain.work);
+}
+
+/* Start watching that plain ESP keeps passing (mobile host). */
+static void live_start(struct xm_conn *conn)
+{
+	conn->plain.live_out = xm_sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
+	conn->plain.live_in = xm_sa_packets(conn, XFRM_MOBILITY_DIR_IN);
+	conn->plain.live_idle = 0;
+	mod_delayed_work(xm_wq, &conn->plain.work, HZ);
+}
+
+/**
+ * xm_probe_go_plain() - send plain ESP from now on (mobile host)
+ * @conn: mobile connection
+ *
+ * The gateway got a plain-ESP copy of our request untranslated: our plain
+ * ESP reaches it and is accepted there (its inbound SA is plain). Send
+ * plain ESP from now on and watch that it keeps passing.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_probe_go_plain(struct xm_conn *conn)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	conn->mob.copy_resend = false;
+	cancel_delayed_work(&conn->plain.work);
+	if (xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN) ||
+	    xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		return;
+	live_start(conn);
+}
+
+/* Plain ESP stopped passing: register again, UDP-encapsulated. */
+static void fallback(struct xm_conn *conn)
+{
+	struct xm_endpoints ep;
+
+	conn->plain.failed = true;
+	xm_stat_inc(conn, XM_STAT_FALLBACKS);
+	xm_event_fallback(conn, conn->mob.tx_seq);
+	if (!xm_sa_endpoints(conn, &ep))
+		xm_mobile_handover(conn, &ep.local, NULL);
+}
+
+/*
+ * Probe retransmissions (gateway); on a mobile host, resent plain-ESP
+ * copies of the request and, once it sends plain ESP, liveness: output
+ * without any input for XM_LIVE_TICKS seconds means plain ESP stopped
+ * passing, and the host returns to ESP-in-UDP.
+ */
+static void probe_work(struct work_struct *work)
+{
+	struct xm_conn *conn = container_of(to_delayed_work(work),
+					    struct xm_conn, plain.work);
+	struct xm_net *xn = conn->xn;
+	u64 out, in;
+
+	mutex_lock(&xn->lock);
+	if (xm_reg_conn_gone(conn))
+		goto out;
+
+	if (conn->plain.probe_nonce) {
+		if (conn->plain.probe_tries >= XM_PROBE_TRIES) {
+			/* Plain ESP does not pass: stay in ESP-in-UDP. */
+			conn->plain.probe_nonce = 0;
+			if (conn->role == XFRM_MOBILITY_ROLE_MOBILE)
+				conn->plain.failed = true;
+			xm_event_failure(conn, 0, 0, -EHOSTUNREACH);
+			goto out;
+		}
+		send_probe(conn);
+		queue_delayed_work(xm_wq, &conn->plain.work,
+				   XM_RTO_INIT << conn->plain.probe_tries++);
+		goto out;
+	}
+
+	if (conn->mob.copy_resend) {
+		if (conn->mob.copy_tries >= XM_PROBE_TRIES) {
+			/* No plain copy got through: ESP-in-UDP it is. */
+			conn->mob.copy_resend = false;
+			conn->plain.failed = true;
+			xm_event_failure(conn, conn->mob.tx_seq, 0, -EHOSTUNREACH);
+			goto out;
+		}
+		xm_mobile_send_copy(conn, XM_ENCAP_NONE);
+		queue_delayed_work(xm_wq, &conn->plain.work,
+				   XM_RTO_INIT << conn->mob.copy_tries);
+		goto out;
+	}
+
+	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE ||
+	    !xm_sa_is_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		goto out;
+	out = xm_sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
+	in = xm_sa_packets(conn, XFRM_MOBILITY_DIR_IN);
+	if (out != conn->plain.live_out && in == conn->plain.live_in)
+		conn->plain.live_idle++;
+	else
+		conn->plain.live_idle = 0;
+	conn->plain.live_out = out;
+	conn->plain.live_in = in;
+	if (conn->plain.live_idle >= XM_LIVE_TICKS) {
+		fallback(conn);
+		goto out;
+	}
+	queue_delayed_work(xm_wq, &conn->plain.work, HZ);
+out:
+	mutex_unlock(&xn->lock);
+}
+
+/**
+ * xm_probe_rx() - acknowledge a peer's plain-ESP probe through the SA
+ * @xn: namespace the probe arrived in
+ * @msg: the probe (not authenticated) with its outer header
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_probe_rx(struct xm_net *xn, const struct xm_rx_msg *msg)
+{
+	struct xm_msg m, ack = { .type = XM_MSG_PROBE_ACK };
+	const struct xm_sa_id *out, *in;
+	u8 buf[XM_HDR_LEN];
+	struct xm_conn *conn;
+	unsigned long index;
+	int len;
+
+	lockdep_assert_held(&xn->lock);
+	if (xm_msg_parse(msg->buf, msg->len, &m) || m.type != XM_MSG_PROBE)
+		return;
+	xa_for_each(&xn->conns, index, conn) {
+		out = &conn->sa[XFRM_MOBILITY_DIR_OUT];
+		in = &conn->sa[XFRM_MOBILITY_DIR_IN];
+		if (out->family == AF_INET &&
+		    out->daddr.a4 == msg->observed.saddr.a4 &&
+		    in->daddr.a4 == msg->observed.daddr.a4)
+			break;
+	}
+	/* Only once our inbound SA accepts plain ESP; the peer retries. */
+	if (!conn || !xm_sa_is_plain(conn, XFRM_MOBILITY_DIR_IN))
+		return;
+	ack.seq = m.seq;
+	ack.nonce = m.nonce;
+	len = xm_msg_build(&ack, buf, sizeof(buf));
+	if (len < 0 || xm_tx_msg(conn, buf, len, false))
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+}
+
+/**
+ * xm_probe_ack() - handle an authenticated probe acknowledgment
+ * @conn: connection whose inbound SA authenticated it
+ * @m: the acknowledgment
+ *
+ * The peer got our plain ESP and accepts it: send plain ESP too.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_probe_ack(struct xm_conn *conn, const struct xm_msg *m)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	if (!conn->plain.probe_nonce || m->nonce != conn->plain.probe_nonce) {
+		xm_stat_inc(conn, XM_STAT_DROP_STALE);
+		return;
+	}
+	conn->plain.probe_nonce = 0;
+	cancel_delayed_work(&conn->plain.work);
+	if (xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		return;
+	if (conn->role == XFRM_MOBILITY_ROLE_MOBILE)
+		live_start(conn);
+}
+
+/**
+ * xm_probe_conn_init() - prepare the plain-ESP timer of a connection
+ * @conn: new connection, not visible to any timer or message yet
+ */
+void xm_probe_conn_init(struct xm_conn *conn)
+{
+	INIT_DELAYED_WORK(&conn->plain.work, probe_work);
+}
+
+/**
+ * xm_probe_conn_stop() - wait for the plain-ESP timer of a connection
+ * @conn: connection, already marked dead
+ *
+ * Context: process context, &xm_net.lock not held.
+ */
+void xm_probe_conn_stop(struct xm_conn *conn)
+{
+	cancel_delayed_work_sync(&conn->plain.work);
+}
