@@ -9,6 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/xfrm_mobility.h>
 
+#include "format.h"
 #include "mobctl.h"
 #include "nl.h"
 #include "print.h"
@@ -19,12 +20,6 @@ struct conn_sel {
 	const char *kw;		/* "id" or "name" once given */
 	uint32_t id;
 	const char *name;
-};
-
-struct conn_list {
-	struct mob_conn *v;
-	size_t n;
-	size_t cap;
 };
 
 /* Consumes a CONN selector at argv[0]; returns the number of words used. */
@@ -97,7 +92,6 @@ static int conn_add(int argc, char **argv)
 	struct mob_conn reply;
 	struct nlmsghdr *nlh;
 	uint16_t port = 0;
-	struct json j;
 	struct nl *nl;
 	int ret = 1;
 
@@ -209,14 +203,8 @@ static int conn_add(int argc, char **argv)
 		nl_perror("conn add: no id in reply");
 		goto out;
 	}
-	if (opt_json) {
-		json_init(&j, stdout, opt_pretty);
-		json_open_object(&j, NULL);
-		json_u64(&j, "id", reply.id);
-		json_close_object(&j);
-	} else {
-		printf("id %u\n", reply.id);
-	}
+	print_init(stdout, opt_json, opt_pretty);
+	print_conn_added(reply.id);
 	ret = 0;
 out:
 	nl_close(nl);
@@ -255,29 +243,9 @@ static int conn_del(int argc, char **argv)
 	return ret;
 }
 
-static int conn_list_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct conn_list *l = data;
-	struct mob_conn *v;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-
-		v = reallocarray(l->v, cap, sizeof(*v));
-		if (!v)
-			return MNL_CB_ERROR;
-		l->v = v;
-		l->cap = cap;
-	}
-	if (mob_conn_parse(nlh, &l->v[l->n]) < 0)
-		return MNL_CB_ERROR;
-	l->n++;
-	return MNL_CB_OK;
-}
-
 /* Dump into @l, retrying while a concurrent change interrupts the dump. */
 static int conn_get(struct nl *nl, const struct conn_sel *sel,
-		    struct conn_list *l)
+		    struct mob_conn_list *l)
 {
 	struct nlmsghdr *nlh;
 	int attempt;
@@ -286,7 +254,7 @@ static int conn_get(struct nl *nl, const struct conn_sel *sel,
 		l->n = 0;
 		nlh = nl_msg(nl, XFRM_MOBILITY_CMD_CONN_GET, NLM_F_DUMP);
 		put_sel(nlh, sel);
-		if (nl_talk(nl, nlh, conn_list_cb, l) < 0)
+		if (nl_talk(nl, nlh, mob_conn_list_cb, l) < 0)
 			return -1;
 		if (!nl_dump_interrupted(nl))
 			return 0;
@@ -297,12 +265,11 @@ static int conn_get(struct nl *nl, const struct conn_sel *sel,
 
 static int conn_show(int argc, char **argv)
 {
-	struct conn_list l = {};
+	struct mob_conn_list l = {};
 	struct conn_sel sel = {};
 	bool dump = false;
-	size_t i, shown = 0;
-	struct json j;
 	struct nl *nl;
+	size_t i, n;
 	int used, ret = 1;
 
 	while (argc > 0) {
@@ -331,35 +298,17 @@ static int conn_show(int argc, char **argv)
 	}
 
 	/* The kernel filters too; this keeps the contract regardless. */
-	for (i = 0; i < l.n; i++)
-		shown += sel_match(&sel, &l.v[i]);
-	if (sel.kw && !shown) {
+	for (i = n = 0; i < l.n; i++)
+		if (sel_match(&sel, &l.v[i]))
+			l.v[n++] = l.v[i];
+	if (sel.kw && !n) {
 		errno = ENOENT;
 		nl_perror("conn show");
 		goto out;
 	}
 
-	shown = 0;
-	if (opt_json) {
-		json_init(&j, stdout, opt_pretty);
-		json_open_array(&j, NULL);
-	}
-	for (i = 0; i < l.n; i++) {
-		if (!sel_match(&sel, &l.v[i]))
-			continue;
-		if (opt_json) {
-			json_conn(&j, &l.v[i]);
-		} else if (dump) {
-			print_conn_dump(stdout, &l.v[i]);
-		} else {
-			if (shown)
-				putchar('\n');
-			print_conn_pretty(stdout, &l.v[i]);
-		}
-		shown++;
-	}
-	if (opt_json)
-		json_close_array(&j);
+	print_init(stdout, opt_json, opt_pretty);
+	print_conn_list(l.v, n, dump);
 	ret = 0;
 out:
 	free(l.v);

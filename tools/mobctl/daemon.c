@@ -19,7 +19,6 @@
  * twice for a connection until that connection's route source has been seen
  * to change (it was in effect, there was no route, or another address).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,7 +35,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/xfrm_mobility.h>
 
-#include "json.h"
+#include "format.h"
 #include "mobctl.h"
 #include "nl.h"
 #include "print.h"
@@ -69,12 +68,6 @@ struct track {
 	bool seen;			/* present in the latest dump */
 };
 
-struct conn_list {
-	struct mob_conn *v;
-	size_t n;
-	size_t cap;
-};
-
 struct trigger {
 	unsigned int n;
 	char list[192];
@@ -92,17 +85,10 @@ struct daemon {
 	bool verbose;
 	struct track *tracks;
 	size_t ntracks;
-	struct conn_list conns;
+	struct mob_conn_list conns;
 	char rx[RT_RX_SIZE] __attribute__((aligned(8)));
 	char tx[RT_TX_SIZE] __attribute__((aligned(8)));
 };
-
-static const char *addr_str(const struct mob_addr *a, char *buf, size_t len)
-{
-	if (!a->family || !inet_ntop(a->family, &a->u, buf, len))
-		return "-";
-	return buf;
-}
 
 static bool addr_eq(const struct mob_addr *a, const struct mob_addr *b)
 {
@@ -115,47 +101,9 @@ static bool addr_eq(const struct mob_addr *a, const struct mob_addr *b)
 	return true;
 }
 
-/* Names come from the kernel; keep the line format intact. */
-static void put_safe(const char *s)
+/* Lines are read by pipes and by tests polling files: write each at once. */
+static void line_done(void)
 {
-	for (; *s; s++)
-		putchar((unsigned char)*s <= ' ' || *s == 0x7f ? '?' : *s);
-}
-
-/* "[TS] conn ID[ NAME]: " or the start of its JSON object. */
-static void record_start(struct json *j, const char *ts, const struct mob_conn *c,
-			 const char *action)
-{
-	if (opt_json) {
-		json_init(j, stdout, false);
-		json_open_object(j, NULL);
-		json_string(j, "timestamp", ts);
-		json_string(j, "action", action);
-		if (!c)
-			return;
-		json_u64(j, "conn-id", c->id);
-		if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_NAME))
-			json_string(j, "conn-name", c->name);
-		return;
-	}
-	printf("[%s] ", ts);
-	if (!c)
-		return;
-	printf("conn %u", c->id);
-	if (MOB_HAS(c, XFRM_MOBILITY_A_CONN_NAME)) {
-		putchar(' ');
-		put_safe(c->name);
-	}
-	fputs(": ", stdout);
-}
-
-/* Ends the line; readers are often pipes or files that tests poll. */
-static void record_end(struct json *j)
-{
-	if (opt_json)
-		json_close_object(j);
-	else
-		putchar('\n');
 	fflush(stdout);
 }
 
@@ -195,26 +143,6 @@ static void tracks_prune(struct daemon *d)
 
 /* ---- kernel requests ---- */
 
-static int conn_list_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct conn_list *l = data;
-	struct mob_conn *v;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-
-		v = reallocarray(l->v, cap, sizeof(*v));
-		if (!v)
-			return MNL_CB_ERROR;
-		l->v = v;
-		l->cap = cap;
-	}
-	if (mob_conn_parse(nlh, &l->v[l->n]) < 0)
-		return MNL_CB_ERROR;
-	l->n++;
-	return MNL_CB_OK;
-}
-
 /* All connections into d->conns, retrying an interrupted dump. */
 static int conn_dump(struct daemon *d)
 {
@@ -224,7 +152,7 @@ static int conn_dump(struct daemon *d)
 	for (attempt = 0; attempt < 3; attempt++) {
 		d->conns.n = 0;
 		nlh = nl_msg(d->req, XFRM_MOBILITY_CMD_CONN_GET, NLM_F_DUMP);
-		if (nl_talk(d->req, nlh, conn_list_cb, &d->conns) < 0)
+		if (nl_talk(d->req, nlh, mob_conn_list_cb, &d->conns) < 0)
 			return -1;
 		if (!nl_dump_interrupted(d->req))
 			return 0;
@@ -321,10 +249,9 @@ static int route_source(struct daemon *d, const struct mob_addr *dst,
 static void handover(struct daemon *d, const struct mob_conn *c,
 		     const struct mob_addr *from, const struct mob_addr *to)
 {
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ts[64];
 	struct nlmsghdr *nlh;
-	struct json j;
-	int ret, err;
+	char ts[64];
+	int ret;
 
 	nlh = nl_msg(d->req, XFRM_MOBILITY_CMD_HANDOVER, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_ID, c->id);
@@ -338,43 +265,18 @@ static void handover(struct daemon *d, const struct mob_conn *c,
 	/* The time of the request; a kernel message goes to stderr first. */
 	mob_timestamp(ts, sizeof(ts));
 	ret = nl_talk(d->req, nlh, NULL, NULL);
-	err = ret < 0 ? errno : 0;
-
-	addr_str(from, a, sizeof(a));
-	addr_str(to, b, sizeof(b));
-	record_start(&j, ts, c, "handover");
-	if (opt_json) {
-		json_string(&j, "from", a);
-		json_string(&j, "to", b);
-		json_string(&j, "result", err ? "failed" : "requested");
-		if (err) {
-			json_u64(&j, "errno", err);
-			json_string(&j, "error", strerror(err));
-		}
-	} else if (err) {
-		printf("local %s -> %s, handover failed: %s", a, b, strerror(err));
-	} else {
-		printf("local %s -> %s, handover requested", a, b);
-	}
-	record_end(&j);
+	print_daemon_handover(ts, c, from, to, ret < 0 ? errno : 0);
+	line_done();
 }
 
 static void report_no_route(const struct mob_conn *c, const struct mob_addr *peer,
 			    int err)
 {
-	char a[INET6_ADDRSTRLEN], ts[64];
-	struct json j;
+	char ts[64];
 
 	mob_timestamp(ts, sizeof(ts));
-	addr_str(peer, a, sizeof(a));
-	record_start(&j, ts, c, "no-route");
-	if (opt_json) {
-		json_string(&j, "peer", a);
-		json_string(&j, "error", strerror(err));
-	} else {
-		printf("no route to %s (%s), waiting", a, strerror(err));
-	}
-	record_end(&j);
+	print_daemon_no_route(ts, c, peer, err);
+	line_done();
 }
 
 static const struct mob_sa *out_sa(const struct mob_conn *c)
@@ -542,21 +444,11 @@ static int rt_drain(struct daemon *d, struct trigger *tr, bool *lost)
 
 static void report_trigger(const struct trigger *tr, bool lost)
 {
-	struct json j;
 	char ts[64];
 
 	mob_timestamp(ts, sizeof(ts));
-	record_start(&j, ts, NULL, "rtnetlink");
-	if (opt_json) {
-		json_u64(&j, "messages", tr->n);
-		json_string(&j, "changes", tr->list);
-		if (lost)
-			json_string(&j, "lost", "resync");
-	} else {
-		printf("rtnetlink: %u message%s: %s%s", tr->n, tr->n == 1 ? "" : "s",
-		       tr->list, lost ? " (events lost, resync)" : "");
-	}
-	record_end(&j);
+	print_daemon_rtnetlink(ts, tr->n, tr->list, lost);
+	line_done();
 }
 
 /* Arm the timer for the next recheck, if any is left. */
@@ -578,16 +470,11 @@ static void recheck_arm(struct daemon *d)
 
 static void report_recheck(unsigned int ms)
 {
-	struct json j;
 	char ts[64];
 
 	mob_timestamp(ts, sizeof(ts));
-	record_start(&j, ts, NULL, "recheck");
-	if (opt_json)
-		json_u64(&j, "after-ms", ms);
-	else
-		printf("recheck %u ms after the last change", ms);
-	record_end(&j);
+	print_daemon_recheck(ts, ms);
+	line_done();
 }
 
 /* ---- setup ---- */
@@ -616,14 +503,11 @@ static struct mnl_socket *rt_open(unsigned int groups)
 
 static void report_start(void)
 {
-	struct json j;
 	char ts[64];
 
 	mob_timestamp(ts, sizeof(ts));
-	record_start(&j, ts, NULL, "start");
-	if (!opt_json)
-		fputs("daemon: watching links, addresses and routes", stdout);
-	record_end(&j);
+	print_daemon_start(ts);
+	line_done();
 }
 
 int do_daemon(int argc, char **argv)
@@ -657,6 +541,9 @@ int do_daemon(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+
+	/* JSON Lines: one compact object per line, whatever -p says. */
+	print_init(stdout, opt_json, false);
 
 	/* nl_open() enters the namespace; every other socket follows it. */
 	d->req = nl_open(opt_netns);

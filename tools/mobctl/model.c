@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -264,6 +265,26 @@ int mob_conn_parse(const struct nlmsghdr *nlh, struct mob_conn *c)
 	if (tb[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS])
 		c->last_move_ns = mnl_attr_get_u64(tb[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS]);
 	return 0;
+}
+
+int mob_conn_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct mob_conn_list *l = data;
+	struct mob_conn *v;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+
+		v = reallocarray(l->v, cap, sizeof(*v));
+		if (!v)
+			return MNL_CB_ERROR;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (mob_conn_parse(nlh, &l->v[l->n]) < 0)
+		return MNL_CB_ERROR;
+	l->n++;
+	return MNL_CB_OK;
 }
 
 int mob_event_parse(const struct nlmsghdr *nlh, struct mob_event *e)

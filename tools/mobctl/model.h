@@ -5,6 +5,7 @@
 #ifndef _MOBCTL_MODEL_H
 #define _MOBCTL_MODEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
 #include <linux/xfrm_mobility.h>
@@ -85,6 +86,19 @@ struct mob_event {
 /* Parse a conn-get reply or an event-ntf; 0, or -1 with errno set. */
 int mob_conn_parse(const struct nlmsghdr *nlh, struct mob_conn *conn);
 int mob_event_parse(const struct nlmsghdr *nlh, struct mob_event *event);
+
+/* The connections of a conn-get dump; free v when done. */
+struct mob_conn_list {
+	struct mob_conn *v;
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Netlink callback (MNL_CB_*) that appends each reply to the
+ * struct mob_conn_list @data; set n to 0 before a dump is repeated.
+ */
+int mob_conn_list_cb(const struct nlmsghdr *nlh, void *data);
 
 /* Names as in the spec; unknown values come back as a decimal number. */
 const char *mob_role_str(uint32_t v);

@@ -14,6 +14,7 @@
 #include <linux/genetlink.h>
 #include <linux/xfrm_mobility.h>
 
+#include "format.h"
 #include "mobctl.h"
 #include "nl.h"
 #include "print.h"
@@ -40,7 +41,6 @@ int mob_event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	struct mob_event event;
-	struct json j;
 	char ts[64];
 
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN ||
@@ -52,13 +52,9 @@ int mob_event_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	mob_timestamp(ts, sizeof(ts));
-	if (opt_json) {
-		/* JSON Lines: one compact object per event, whatever -p says. */
-		json_init(&j, stdout, false);
-		json_event(&j, ts, &event);
-	} else {
-		print_event_pretty(stdout, ts, &event);
-	}
+	/* JSON Lines: one compact object per event, whatever -p says. */
+	print_init(stdout, opt_json, false);
+	print_event(ts, &event);
 	/* Readers are often pipes (tests): one write per event. */
 	fflush(stdout);
 	return MNL_CB_OK;

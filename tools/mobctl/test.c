@@ -5,15 +5,18 @@
  * status of bad command lines. Usage: test-mobctl ./mobctl
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 
+#include "format.h"
 #include "json.h"
 #include "model.h"
 #include "print.h"
@@ -200,6 +203,114 @@ static void test_json(void)
 	free(c.buf);
 }
 
+/* ---- rendering objects into strings ---- */
+
+/* The output modes of mobctl; TEXT is the default (pretty) format. */
+enum mode { TEXT, DUMP, JSON, JSON_PRETTY };
+
+static const char *const mode_name[] = {
+	[TEXT] = "text", [DUMP] = "dump", [JSON] = "json",
+	[JSON_PRETTY] = "json -p",
+};
+
+/* Compares and frees @got, the output of a render_*() call. */
+static void check_out(char *got, const char *want, const char *what,
+		      enum mode m)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s (%s)", what, mode_name[m]);
+	check_str(got, want, buf);
+	free(got);
+}
+
+static void set_addr(struct mob_addr *a, int family, const char *s)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	inet_pton(family, s, &a->u);
+}
+
+/* Starts output of mode @m into @c. */
+static void render_start(struct capture *c, enum mode m)
+{
+	print_init(cap_open(c), m == JSON || m == JSON_PRETTY, m == JSON_PRETTY);
+}
+
+static char *render_conn(enum mode m, const struct mob_conn *conn)
+{
+	struct capture c;
+
+	render_start(&c, m);
+	if (m == DUMP)
+		print_conn_dump(conn);
+	else
+		print_conn(conn);
+	return (char *)cap_close(&c);
+}
+
+/* What "mobctl show" prints for the connections @v. */
+static char *render_show(enum mode m, const struct mob_conn *v, size_t n)
+{
+	struct capture c;
+
+	render_start(&c, m);
+	print_conn_list(v, n, m == DUMP);
+	return (char *)cap_close(&c);
+}
+
+/* The reply of "mobctl conn add". */
+static char *render_add_reply(enum mode m, uint32_t id)
+{
+	struct capture c;
+
+	render_start(&c, m);
+	print_conn_added(id);
+	return (char *)cap_close(&c);
+}
+
+/* Events are JSON Lines: compact whatever -p says. */
+static char *render_event(enum mode m, const char *ts,
+			  const struct mob_event *e)
+{
+	struct capture c;
+
+	render_start(&c, m == JSON_PRETTY ? JSON : m);
+	print_event(ts, e);
+	return (char *)cap_close(&c);
+}
+
+#define TS_DAEMON "2025-06-01T12:00:00.123456+0200"
+
+/*
+ * The daemon's own lines (JSON Lines, never indented): handovers with and
+ * without a name (one needing '?'), a refused one, lost routes, rtnetlink
+ * batches, a recheck, the start.
+ */
+static char *render_daemon(enum mode m, const struct mob_conn *c)
+{
+	struct mob_addr a, b, peer;
+	struct capture cap;
+
+	render_start(&cap, m);
+	set_addr(&a, AF_INET, "10.0.1.2");
+	set_addr(&b, AF_INET, "10.0.2.2");
+	print_daemon_handover(TS_DAEMON, &c[0], &a, &b, 0);
+	set_addr(&a, AF_INET6, "2001:db8::1");
+	set_addr(&b, AF_INET6, "2001:db8::2");
+	print_daemon_handover(TS_DAEMON, &c[1], &a, &b, EINVAL);
+	print_daemon_handover(TS_DAEMON, &c[2], &b, &a, 0);
+	set_addr(&peer, AF_INET, "203.0.113.10");
+	print_daemon_no_route(TS_DAEMON, &c[0], &peer, ENETUNREACH);
+	print_daemon_no_route(TS_DAEMON, &c[2], &b, EADDRNOTAVAIL);
+	print_daemon_rtnetlink(TS_DAEMON, 1, "newroute inet", false);
+	print_daemon_rtnetlink(TS_DAEMON, 12, "newlink, dellink inet, ...", true);
+	print_daemon_rtnetlink(TS_DAEMON, 0, "", true);
+	print_daemon_recheck(TS_DAEMON, 50);
+	print_daemon_start(TS_DAEMON);
+	return (char *)cap_close(&cap);
+}
+
 /* ---- attribute parsing and output formats ---- */
 
 static char msgbuf[8192] __attribute__((aligned(8)));
@@ -286,13 +397,95 @@ static const char conn1_json[] =
 	"\"drop-stale\":0,\"drop-unexpected\":0,\"drop-wrong-conn\":0,"
 	"\"drop-no-tuple\":0,\"tx-errors\":0}}\n";
 
+static const char conn1_json_pretty[] =
+	"{\n"
+	"  \"id\": 1,\n"
+	"  \"name\": \"home\",\n"
+	"  \"reqid\": 1,\n"
+	"  \"mark\": 0,\n"
+	"  \"mark-mask\": 0,\n"
+	"  \"if-id\": 0,\n"
+	"  \"role\": \"mobile\",\n"
+	"  \"reg-port\": 4501,\n"
+	"  \"state\": \"ok\",\n"
+	"  \"reg-state\": \"idle\",\n"
+	"  \"nat\": [],\n"
+	"  \"sas\": [\n"
+	"    {\n"
+	"      \"dir\": \"out\",\n"
+	"      \"spi\": \"0x00000100\",\n"
+	"      \"family\": \"inet\",\n"
+	"      \"saddr\": \"10.1.0.2\",\n"
+	"      \"daddr\": \"10.9.0.2\",\n"
+	"      \"encap\": \"espinudp\",\n"
+	"      \"encap-sport\": 4500,\n"
+	"      \"encap-dport\": 4500,\n"
+	"      \"oseq\": 42\n"
+	"    },\n"
+	"    {\n"
+	"      \"dir\": \"in\",\n"
+	"      \"spi\": \"0x00000200\",\n"
+	"      \"family\": \"inet\",\n"
+	"      \"saddr\": \"10.9.0.2\",\n"
+	"      \"daddr\": \"10.1.0.2\",\n"
+	"      \"encap\": \"espinudp\",\n"
+	"      \"encap-sport\": 4500,\n"
+	"      \"encap-dport\": 4500\n"
+	"    }\n"
+	"  ],\n"
+	"  \"stats\": {\n"
+	"    \"rreq-tx\": 0,\n"
+	"    \"rreq-rx\": 0,\n"
+	"    \"rrep-tx\": 0,\n"
+	"    \"rrep-rx\": 0,\n"
+	"    \"retransmits\": 0,\n"
+	"    \"moves\": 0,\n"
+	"    \"drop-malformed\": 0,\n"
+	"    \"drop-stale\": 0,\n"
+	"    \"drop-unexpected\": 0,\n"
+	"    \"drop-wrong-conn\": 0,\n"
+	"    \"drop-no-tuple\": 0,\n"
+	"    \"tx-errors\": 0\n"
+	"  }\n"
+	"}\n";
+
+static const char conn2_json[] =
+	"{\"id\":2,\"name\":\"a\\tb\\\"\",\"reqid\":2,\"mark\":16,"
+	"\"mark-mask\":255,\"if-id\":5,\"role\":\"gateway\","
+	"\"reg-port\":4501,\"state\":\"policy-missing\","
+	"\"reg-state\":\"registered\",\"reg-seq\":9,\"nat\":[\"src-addr\","
+	"\"src-port\",\"0x40\"],\"sas\":[{\"dir\":\"out\","
+	"\"spi\":\"0xc0ffee01\",\"family\":\"inet6\","
+	"\"saddr\":\"2001:db8::1\",\"daddr\":\"2001:db8:1::2\","
+	"\"encap\":\"none\"}],\"stats\":{\"rreq-tx\":0,\"rreq-rx\":0,"
+	"\"rrep-tx\":0,\"rrep-rx\":0,\"retransmits\":0,\"moves\":3,"
+	"\"drop-malformed\":0,\"drop-stale\":0,\"drop-unexpected\":0,"
+	"\"drop-wrong-conn\":0,\"drop-no-tuple\":0,\"tx-errors\":0}}\n";
+
+static const char conn3_pretty[] =
+	"conn 3 reqid 3 role mobile state sa-missing reg failed port 4501\n"
+	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits"
+	" 0\n"
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0"
+	"  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0"
+	"  rebindings 0\n";
+
+static const char conn3_json_pretty[] =
+	"{\n"
+	"  \"id\": 3,\n"
+	"  \"reqid\": 3,\n"
+	"  \"role\": \"mobile\",\n"
+	"  \"reg-port\": 4501,\n"
+	"  \"state\": \"sa-missing\",\n"
+	"  \"reg-state\": \"failed\",\n"
+	"  \"sas\": []\n"
+	"}\n";
+
 static void test_conn_v4(void)
 {
 	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
 	uint16_t bad = 7;
-	struct capture c;
 	struct mob_conn conn;
-	struct json j;
 	int saved;
 
 	put_common(nlh, 1, XFRM_MOBILITY_ROLE_MOBILE, XFRM_MOBILITY_CONN_STATE_OK,
@@ -322,18 +515,11 @@ static void test_conn_v4(void)
 	      "conn 1 SAs in host byte order");
 	check(!MOB_HAS(&conn, XFRM_MOBILITY_A_CONN_REG_SEQ), "malformed reg-seq ignored");
 
-	print_conn_pretty(cap_open(&c), &conn);
-	check_str(cap_close(&c), conn1_pretty, "conn 1 pretty");
-	free(c.buf);
-
-	print_conn_dump(cap_open(&c), &conn);
-	check_str(cap_close(&c), conn1_dump, "conn 1 dump");
-	free(c.buf);
-
-	json_init(&j, cap_open(&c), false);
-	json_conn(&j, &conn);
-	check_str(cap_close(&c), conn1_json, "conn 1 json");
-	free(c.buf);
+	check_out(render_conn(TEXT, &conn), conn1_pretty, "conn 1", TEXT);
+	check_out(render_conn(DUMP, &conn), conn1_dump, "conn 1", DUMP);
+	check_out(render_conn(JSON, &conn), conn1_json, "conn 1", JSON);
+	check_out(render_conn(JSON_PRETTY, &conn), conn1_json_pretty, "conn 1",
+		  JSON_PRETTY);
 }
 
 static void test_conn_v6(void)
@@ -341,10 +527,7 @@ static void test_conn_v6(void)
 	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
 	struct in6_addr src, dst;
 	struct mob_conn conn;
-	struct capture c;
 	struct nlattr *nest;
-	struct json j;
-	const char *out;
 
 	put_common(nlh, 2, XFRM_MOBILITY_ROLE_GATEWAY,
 		   XFRM_MOBILITY_CONN_STATE_POLICY_MISSING,
@@ -369,70 +552,74 @@ static void test_conn_v6(void)
 	put_stats(nlh, 3);
 	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 2");
 
-	print_conn_dump(cap_open(&c), &conn);
-	check_str(cap_close(&c),
+	check_out(render_conn(DUMP, &conn),
 		  "2\ta?b\"\t2\tgateway\tpolicy-missing\tout\t0xc0ffee01\t2001:db8::1\t"
 		  "2001:db8:1::2\tnone\t0\t0\tregistered\t0x43\t3\t0\t9\t0x10\t0xff\t5\t4501\t0\n",
-		  "conn 2 dump");
-	free(c.buf);
-
-	print_conn_pretty(cap_open(&c), &conn);
-	check_str(cap_close(&c),
+		  "conn 2", DUMP);
+	check_out(render_conn(TEXT, &conn),
 		  "conn 2 name a?b\" reqid 2 mark 0x10/0xff if_id 5 role gateway "
 		  "state policy-missing reg registered seq 9 port 4501\n"
 		  "    out spi 0xc0ffee01 2001:db8::1 -> 2001:db8:1::2 encap none\n"
 		  "    nat src-addr,src-port,0x40  moves 3  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
 		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0\n",
-		  "conn 2 pretty");
-	free(c.buf);
-
-	json_init(&j, cap_open(&c), false);
-	json_conn(&j, &conn);
-	out = cap_close(&c);
-	check(strstr(out, "\"name\":\"a\\tb\\\"\"") &&
-	      strstr(out, "\"nat\":[\"src-addr\",\"src-port\",\"0x40\"]") &&
-	      strstr(out, "\"saddr\":\"2001:db8::1\",\"daddr\":\"2001:db8:1::2\",\"encap\":\"none\"}") &&
-	      strstr(out, "\"family\":\"inet6\"") && strstr(out, "\"moves\":3"),
-	      "conn 2 json: %s", out);
-	free(c.buf);
+		  "conn 2", TEXT);
+	check_out(render_conn(JSON, &conn), conn2_json, "conn 2", JSON);
 }
 
 static void test_conn_no_sa(void)
 {
 	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
 	struct mob_conn conn;
-	struct capture c;
-	struct json j;
 
 	put_common(nlh, 3, XFRM_MOBILITY_ROLE_MOBILE,
 		   XFRM_MOBILITY_CONN_STATE_SA_MISSING, XFRM_MOBILITY_REG_STATE_FAILED);
 	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 3");
 
-	print_conn_dump(cap_open(&c), &conn);
-	check_str(cap_close(&c),
+	check_out(render_conn(DUMP, &conn),
 		  "3\t-\t3\tmobile\tsa-missing\t-\t-\t-\t-\t-\t-\t-\tfailed\t0x0\t0\t-\t0\t0x0\t0x0\t0\t4501\t0\n",
-		  "conn 3 dump");
-	free(c.buf);
-
-	json_init(&j, cap_open(&c), false);
-	json_conn(&j, &conn);
-	check_str(cap_close(&c),
+		  "conn 3", DUMP);
+	check_out(render_conn(JSON, &conn),
 		  "{\"id\":3,\"reqid\":3,\"role\":\"mobile\",\"reg-port\":4501,"
 		  "\"state\":\"sa-missing\",\"reg-state\":\"failed\",\"sas\":[]}\n",
-		  "conn 3 json");
-	free(c.buf);
+		  "conn 3", JSON);
+	check_out(render_conn(TEXT, &conn), conn3_pretty, "conn 3", TEXT);
+	check_out(render_conn(JSON_PRETTY, &conn), conn3_json_pretty, "conn 3",
+		  JSON_PRETTY);
 
 	/* Too short for a genetlink header. */
 	nlh = mnl_nlmsg_put_header(msgbuf);
 	check(mob_conn_parse(nlh, &conn) == -1, "conn without genl header");
 }
 
+/* The dump callback keeps every reply, growing its array as needed. */
+static void test_conn_list(void)
+{
+	struct mob_conn_list l = {};
+	struct nlmsghdr *nlh;
+	uint32_t id;
+	bool ok = true;
+
+	for (id = 1; id <= 20; id++) {
+		nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
+		put_common(nlh, id, XFRM_MOBILITY_ROLE_MOBILE,
+			   XFRM_MOBILITY_CONN_STATE_OK, XFRM_MOBILITY_REG_STATE_IDLE);
+		ok &= mob_conn_list_cb(nlh, &l) == MNL_CB_OK;
+	}
+	check(ok && l.n == 20 && l.cap >= 20, "conn list of 20: n %zu", l.n);
+	for (id = 1; id <= l.n; id++)
+		ok &= l.v[id - 1].id == id && l.v[id - 1].reg_port == 4501;
+	check(ok, "conn list keeps the order");
+
+	nlh = mnl_nlmsg_put_header(msgbuf);
+	check(mob_conn_list_cb(nlh, &l) == MNL_CB_ERROR && l.n == 20,
+	      "conn list refuses a message without genl header");
+	free(l.v);
+}
+
 static void test_events(void)
 {
 	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_EVENT_NTF);
 	struct mob_event ev;
-	struct capture c;
-	struct json j;
 
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_TYPE, XFRM_MOBILITY_EVENT_SA_MOVED);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_CONN_ID, 1);
@@ -444,41 +631,561 @@ static void test_events(void)
 		"10.1.0.3", "10.9.0.2", true);
 	check(mob_event_parse(nlh, &ev) == 0, "parse sa-moved");
 
-	print_event_pretty(cap_open(&c), "TS", &ev);
-	check_str(cap_close(&c),
+	check_out(render_event(TEXT, "TS", &ev),
 		  "[TS] sa-moved conn 1 name home seq 3 nat src-addr,src-port | out spi "
 		  "0x00000100 10.1.0.3 -> 10.9.0.2 encap espinudp 4500 -> 4500 oseq 42\n",
-		  "sa-moved pretty");
-	free(c.buf);
-
-	json_init(&j, cap_open(&c), false);
-	json_event(&j, "TS", &ev);
-	check_str(cap_close(&c),
+		  "sa-moved", TEXT);
+	check_out(render_event(JSON, "TS", &ev),
 		  "{\"timestamp\":\"TS\",\"type\":\"sa-moved\",\"conn-id\":1,"
 		  "\"conn-name\":\"home\",\"seq\":3,\"nat\":[\"src-addr\",\"src-port\"],"
 		  "\"time-ns\":123,\"sas\":[{\"dir\":\"out\",\"spi\":\"0x00000100\","
 		  "\"family\":\"inet\",\"saddr\":\"10.1.0.3\",\"daddr\":\"10.9.0.2\","
 		  "\"encap\":\"espinudp\",\"encap-sport\":4500,\"encap-dport\":4500,"
 		  "\"oseq\":42}]}\n",
-		  "sa-moved json");
-	free(c.buf);
+		  "sa-moved", JSON);
 
 	nlh = msg_start(XFRM_MOBILITY_CMD_EVENT_NTF);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_TYPE, XFRM_MOBILITY_EVENT_FAILURE);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_CONN_ID, 1);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_ERROR, 110);
 	check(mob_event_parse(nlh, &ev) == 0, "parse failure");
-	print_event_pretty(cap_open(&c), "TS", &ev);
-	check_str(cap_close(&c), "[TS] failure conn 1 error 110 (Connection timed out)\n",
-		  "failure pretty");
-	free(c.buf);
+	check_out(render_event(TEXT, "TS", &ev),
+		  "[TS] failure conn 1 error 110 (Connection timed out)\n",
+		  "failure", TEXT);
+	check_out(render_event(JSON, "TS", &ev),
+		  "{\"timestamp\":\"TS\",\"type\":\"failure\",\"conn-id\":1,\"error\":110}\n",
+		  "failure", JSON);
 
 	nlh = msg_start(XFRM_MOBILITY_CMD_EVENT_NTF);
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_EVENT_TYPE, 99);
 	check(mob_event_parse(nlh, &ev) == 0, "parse unknown event");
-	print_event_pretty(cap_open(&c), "TS", &ev);
-	check_str(cap_close(&c), "[TS] 99\n", "unknown event pretty");
-	free(c.buf);
+	check_out(render_event(TEXT, "TS", &ev), "[TS] 99\n", "unknown event", TEXT);
+	check_out(render_event(JSON, "TS", &ev),
+		  "{\"timestamp\":\"TS\",\"type\":\"99\"}\n", "unknown event", JSON);
+}
+
+/* ---- golden output of hand-built objects, every mode ---- */
+
+#define CONN_HAS(a)	(1u << XFRM_MOBILITY_A_CONN_##a)
+#define SA_HAS(a)	(1u << XFRM_MOBILITY_A_SA_##a)
+#define EVENT_HAS(a)	(1u << XFRM_MOBILITY_A_EVENT_##a)
+
+/*
+ * SAs that reach every branch of the SA printer: IPv6 with only the source
+ * port, nothing but an unknown encapsulation, and an unknown family with
+ * only a source address and only the destination port.
+ */
+static void make_sas(struct mob_sa *sa)
+{
+	memset(sa, 0, 3 * sizeof(*sa));
+	sa[0].has = SA_HAS(DIR) | SA_HAS(SPI) | SA_HAS(FAMILY) |
+		    SA_HAS(SADDR_IPV6) | SA_HAS(DADDR_IPV6) | SA_HAS(ENCAP) |
+		    SA_HAS(ENCAP_SPORT) | SA_HAS(OSEQ);
+	sa[0].dir = XFRM_MOBILITY_DIR_OUT;
+	sa[0].spi = 0xdeadbeef;
+	sa[0].family = AF_INET6;
+	set_addr(&sa[0].saddr, AF_INET6, "2001:db8::10");
+	set_addr(&sa[0].daddr, AF_INET6, "2001:db8::20");
+	sa[0].encap = XFRM_MOBILITY_ENCAP_ESPINUDP;
+	sa[0].sport = 4500;
+	sa[0].oseq = UINT64_MAX;
+
+	sa[1].has = SA_HAS(ENCAP);
+	sa[1].encap = 7;
+
+	sa[2].has = SA_HAS(DIR) | SA_HAS(SPI) | SA_HAS(FAMILY) |
+		    SA_HAS(SADDR_IPV4) | SA_HAS(ENCAP_DPORT);
+	sa[2].dir = XFRM_MOBILITY_DIR_IN;
+	sa[2].spi = 1;
+	sa[2].family = 99;
+	set_addr(&sa[2].saddr, AF_INET, "192.0.2.1");
+	sa[2].dport = 4501;
+}
+
+/* Every attribute, distinct values, an unknown role and NAT flag. */
+static void make_conn_full(struct mob_conn *c)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->has = CONN_HAS(ID) | CONN_HAS(NAME) | CONN_HAS(REQID) |
+		 CONN_HAS(MARK) | CONN_HAS(MARK_MASK) | CONN_HAS(IF_ID) |
+		 CONN_HAS(ROLE) | CONN_HAS(REG_PORT) | CONN_HAS(KEEPALIVE) |
+		 CONN_HAS(ENCAP_POLICY) | CONN_HAS(STATE) | CONN_HAS(SA) |
+		 CONN_HAS(STATS) | CONN_HAS(REG_STATE) | CONN_HAS(REG_SEQ) |
+		 CONN_HAS(NAT) | CONN_HAS(LAST_MOVE_NS);
+	c->id = 4;
+	strcpy(c->name, "office");
+	c->reqid = 0x44;
+	c->mark = 1;
+	c->mark_mask = 0xffffffff;
+	c->if_id = 7;
+	c->role = 9;
+	c->reg_port = 4502;
+	c->keepalive = 20;
+	c->encap_policy = XFRM_MOBILITY_ENCAP_POLICY_ALWAYS;
+	c->state = XFRM_MOBILITY_CONN_STATE_OK;
+	c->reg_state = XFRM_MOBILITY_REG_STATE_PENDING;
+	c->reg_seq = 12;
+	c->nat = XFRM_MOBILITY_NAT_DST_PORT | XFRM_MOBILITY_NAT_ENCAP | 0x80000000;
+	/* Later than now: the age of the last move is left out. */
+	c->last_move_ns = UINT64_MAX;
+	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
+		c->stats.has |= 1u << i;
+		c->stats.val[i] = 100 + i;
+	}
+	c->nsa = 3;
+	make_sas(c->sa);
+}
+
+/*
+ * Values without their attributes: the text formats show several of them
+ * (defaults), JSON shows none.
+ */
+static void make_conn_bare(struct mob_conn *c)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->has = CONN_HAS(ID);
+	c->id = 5;
+	c->reqid = 6;
+	c->mark_mask = 0xf;
+	c->if_id = 3;
+	c->role = XFRM_MOBILITY_ROLE_GATEWAY;
+	c->keepalive = 9;
+	c->encap_policy = XFRM_MOBILITY_ENCAP_POLICY_ALWAYS;
+	c->state = XFRM_MOBILITY_CONN_STATE_POLICY_MISSING;
+	c->reg_seq = 2;
+	c->nat = XFRM_MOBILITY_NAT_SRC_ADDR;
+	c->last_move_ns = UINT64_MAX;
+	/* Counters without the stats nest: not in JSON either. */
+	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
+		c->stats.has |= 1u << i;
+		c->stats.val[i] = i;
+	}
+}
+
+#define CONN4_PRETTY \
+	"conn 4 name office reqid 68 mark 0x1/0xffffffff if_id 7 role 9" \
+	" state ok reg pending seq 12 port 4502 keepalive 20 encap always\n" \
+	"    out spi 0xdeadbeef 2001:db8::10 -> 2001:db8::20 encap espinudp" \
+	" 4500 -> 0 oseq 18446744073709551615\n" \
+	"    in  spi 0x00000000 - -> - encap 7\n" \
+	"    in  spi 0x00000001 192.0.2.1 -> - 0 -> 4501\n" \
+	"    nat dst-port,encap,0x80000000  moves 106  rreq tx 101 rx 102" \
+	"  rrep tx 103 rx 104  retransmits 105\n" \
+	"    drops malformed 107 stale 108 unexpected 109 wrong-conn 110" \
+	" no-tuple 111  tx-errors 112  keepalives 114  probes 115" \
+	"  fallbacks 116  duplicates 117  rebindings 118\n"
+
+#define CONN4_DUMP \
+	"4\toffice\t68\t9\tok\tout\t0xdeadbeef\t2001:db8::10\t2001:db8::20\tespinudp\t4500\t0\tpending\t0x80000018\t106\t18446744073709551615\t12\t0x1\t0xffffffff\t7\t4502\t20\n" \
+	"4\toffice\t68\t9\tok\tin\t0x00000000\t-\t-\t7\t0\t0\tpending\t0x80000018\t106\t0\t12\t0x1\t0xffffffff\t7\t4502\t20\n" \
+	"4\toffice\t68\t9\tok\tin\t0x00000001\t192.0.2.1\t-\t-\t0\t4501\tpending\t0x80000018\t106\t0\t12\t0x1\t0xffffffff\t7\t4502\t20\n"
+
+static const char conn4_json[] =
+	"{\"id\":4,\"name\":\"office\",\"reqid\":68,\"mark\":1,"
+	"\"mark-mask\":4294967295,\"if-id\":7,\"role\":\"9\","
+	"\"reg-port\":4502,\"keepalive\":20,\"encap-policy\":\"always\","
+	"\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":12,"
+	"\"nat\":[\"dst-port\",\"encap\",\"0x80000000\"],"
+	"\"last-move-ns\":18446744073709551615,\"sas\":[{\"dir\":\"out\","
+	"\"spi\":\"0xdeadbeef\",\"family\":\"inet6\","
+	"\"saddr\":\"2001:db8::10\",\"daddr\":\"2001:db8::20\","
+	"\"encap\":\"espinudp\",\"encap-sport\":4500,"
+	"\"oseq\":18446744073709551615},{\"encap\":\"7\"},{\"dir\":\"in\","
+	"\"spi\":\"0x00000001\",\"family\":\"99\",\"saddr\":\"192.0.2.1\","
+	"\"encap-dport\":4501}],\"stats\":{\"rreq-tx\":101,\"rreq-rx\":102,"
+	"\"rrep-tx\":103,\"rrep-rx\":104,\"retransmits\":105,\"moves\":106,"
+	"\"drop-malformed\":107,\"drop-stale\":108,\"drop-unexpected\":109,"
+	"\"drop-wrong-conn\":110,\"drop-no-tuple\":111,\"tx-errors\":112,"
+	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
+	"\"duplicates\":117,\"rebindings\":118}}\n";
+
+static const char conn4_json_pretty[] =
+	"{\n"
+	"  \"id\": 4,\n"
+	"  \"name\": \"office\",\n"
+	"  \"reqid\": 68,\n"
+	"  \"mark\": 1,\n"
+	"  \"mark-mask\": 4294967295,\n"
+	"  \"if-id\": 7,\n"
+	"  \"role\": \"9\",\n"
+	"  \"reg-port\": 4502,\n"
+	"  \"keepalive\": 20,\n"
+	"  \"encap-policy\": \"always\",\n"
+	"  \"state\": \"ok\",\n"
+	"  \"reg-state\": \"pending\",\n"
+	"  \"reg-seq\": 12,\n"
+	"  \"nat\": [\n"
+	"    \"dst-port\",\n"
+	"    \"encap\",\n"
+	"    \"0x80000000\"\n"
+	"  ],\n"
+	"  \"last-move-ns\": 18446744073709551615,\n"
+	"  \"sas\": [\n"
+	"    {\n"
+	"      \"dir\": \"out\",\n"
+	"      \"spi\": \"0xdeadbeef\",\n"
+	"      \"family\": \"inet6\",\n"
+	"      \"saddr\": \"2001:db8::10\",\n"
+	"      \"daddr\": \"2001:db8::20\",\n"
+	"      \"encap\": \"espinudp\",\n"
+	"      \"encap-sport\": 4500,\n"
+	"      \"oseq\": 18446744073709551615\n"
+	"    },\n"
+	"    {\n"
+	"      \"encap\": \"7\"\n"
+	"    },\n"
+	"    {\n"
+	"      \"dir\": \"in\",\n"
+	"      \"spi\": \"0x00000001\",\n"
+	"      \"family\": \"99\",\n"
+	"      \"saddr\": \"192.0.2.1\",\n"
+	"      \"encap-dport\": 4501\n"
+	"    }\n"
+	"  ],\n"
+	"  \"stats\": {\n"
+	"    \"rreq-tx\": 101,\n"
+	"    \"rreq-rx\": 102,\n"
+	"    \"rrep-tx\": 103,\n"
+	"    \"rrep-rx\": 104,\n"
+	"    \"retransmits\": 105,\n"
+	"    \"moves\": 106,\n"
+	"    \"drop-malformed\": 107,\n"
+	"    \"drop-stale\": 108,\n"
+	"    \"drop-unexpected\": 109,\n"
+	"    \"drop-wrong-conn\": 110,\n"
+	"    \"drop-no-tuple\": 111,\n"
+	"    \"tx-errors\": 112,\n"
+	"    \"keepalives\": 114,\n"
+	"    \"probes\": 115,\n"
+	"    \"fallbacks\": 116,\n"
+	"    \"duplicates\": 117,\n"
+	"    \"rebindings\": 118\n"
+	"  }\n"
+	"}\n";
+
+#define CONN5_PRETTY \
+	"conn 5 reqid 6 mark 0/0xf if_id 3 role gateway state" \
+	" policy-missing reg idle seq 2 port 0\n" \
+	"    nat src-addr  moves 6  rreq tx 1 rx 2  rrep tx 3 rx 4" \
+	"  retransmits 5\n" \
+	"    drops malformed 7 stale 8 unexpected 9 wrong-conn 10 no-tuple" \
+	" 11  tx-errors 12  keepalives 14  probes 15  fallbacks 16" \
+	"  duplicates 17  rebindings 18\n"
+
+#define CONN5_DUMP \
+	"5\t-\t6\tgateway\tpolicy-missing\t-\t-\t-\t-\t-\t-\t-\tidle\t0x1\t6\t-\t2\t0x0\t0xf\t3\t0\t9\n"
+
+static const char conn5_json[] =
+	"{\"id\":5,\"sas\":[]}\n";
+
+static const char conn5_json_pretty[] =
+	"{\n"
+	"  \"id\": 5,\n"
+	"  \"sas\": []\n"
+	"}\n";
+
+#define EMPTY_CONN_PRETTY \
+	"conn 0 reqid 0 role mobile state ok reg idle port 0\n" \
+	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits" \
+	" 0\n" \
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0" \
+	"  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0" \
+	"  rebindings 0\n"
+
+#define EMPTY_CONN_DUMP \
+	"0\t-\t0\tmobile\tok\t-\t-\t-\t-\t-\t-\t-\tidle\t0x0\t0\t-\t0\t0x0\t0x0\t0\t0\t0\n"
+
+static const char empty_conn_json[] =
+	"{\"sas\":[]}\n";
+
+static const char show_pretty[] =
+	CONN4_PRETTY "\n" CONN5_PRETTY "\n" EMPTY_CONN_PRETTY;
+
+static const char show_dump[] =
+	CONN4_DUMP CONN5_DUMP EMPTY_CONN_DUMP;
+
+static const char show_json[] =
+	"[{\"id\":4,\"name\":\"office\",\"reqid\":68,\"mark\":1,"
+	"\"mark-mask\":4294967295,\"if-id\":7,\"role\":\"9\","
+	"\"reg-port\":4502,\"keepalive\":20,\"encap-policy\":\"always\","
+	"\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":12,"
+	"\"nat\":[\"dst-port\",\"encap\",\"0x80000000\"],"
+	"\"last-move-ns\":18446744073709551615,\"sas\":[{\"dir\":\"out\","
+	"\"spi\":\"0xdeadbeef\",\"family\":\"inet6\","
+	"\"saddr\":\"2001:db8::10\",\"daddr\":\"2001:db8::20\","
+	"\"encap\":\"espinudp\",\"encap-sport\":4500,"
+	"\"oseq\":18446744073709551615},{\"encap\":\"7\"},{\"dir\":\"in\","
+	"\"spi\":\"0x00000001\",\"family\":\"99\",\"saddr\":\"192.0.2.1\","
+	"\"encap-dport\":4501}],\"stats\":{\"rreq-tx\":101,\"rreq-rx\":102,"
+	"\"rrep-tx\":103,\"rrep-rx\":104,\"retransmits\":105,\"moves\":106,"
+	"\"drop-malformed\":107,\"drop-stale\":108,\"drop-unexpected\":109,"
+	"\"drop-wrong-conn\":110,\"drop-no-tuple\":111,\"tx-errors\":112,"
+	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
+	"\"duplicates\":117,\"rebindings\":118}},{\"id\":5,\"sas\":[]},"
+	"{\"sas\":[]}]\n";
+
+static const char show_json_pretty[] =
+	"[\n"
+	"  {\n"
+	"    \"id\": 4,\n"
+	"    \"name\": \"office\",\n"
+	"    \"reqid\": 68,\n"
+	"    \"mark\": 1,\n"
+	"    \"mark-mask\": 4294967295,\n"
+	"    \"if-id\": 7,\n"
+	"    \"role\": \"9\",\n"
+	"    \"reg-port\": 4502,\n"
+	"    \"keepalive\": 20,\n"
+	"    \"encap-policy\": \"always\",\n"
+	"    \"state\": \"ok\",\n"
+	"    \"reg-state\": \"pending\",\n"
+	"    \"reg-seq\": 12,\n"
+	"    \"nat\": [\n"
+	"      \"dst-port\",\n"
+	"      \"encap\",\n"
+	"      \"0x80000000\"\n"
+	"    ],\n"
+	"    \"last-move-ns\": 18446744073709551615,\n"
+	"    \"sas\": [\n"
+	"      {\n"
+	"        \"dir\": \"out\",\n"
+	"        \"spi\": \"0xdeadbeef\",\n"
+	"        \"family\": \"inet6\",\n"
+	"        \"saddr\": \"2001:db8::10\",\n"
+	"        \"daddr\": \"2001:db8::20\",\n"
+	"        \"encap\": \"espinudp\",\n"
+	"        \"encap-sport\": 4500,\n"
+	"        \"oseq\": 18446744073709551615\n"
+	"      },\n"
+	"      {\n"
+	"        \"encap\": \"7\"\n"
+	"      },\n"
+	"      {\n"
+	"        \"dir\": \"in\",\n"
+	"        \"spi\": \"0x00000001\",\n"
+	"        \"family\": \"99\",\n"
+	"        \"saddr\": \"192.0.2.1\",\n"
+	"        \"encap-dport\": 4501\n"
+	"      }\n"
+	"    ],\n"
+	"    \"stats\": {\n"
+	"      \"rreq-tx\": 101,\n"
+	"      \"rreq-rx\": 102,\n"
+	"      \"rrep-tx\": 103,\n"
+	"      \"rrep-rx\": 104,\n"
+	"      \"retransmits\": 105,\n"
+	"      \"moves\": 106,\n"
+	"      \"drop-malformed\": 107,\n"
+	"      \"drop-stale\": 108,\n"
+	"      \"drop-unexpected\": 109,\n"
+	"      \"drop-wrong-conn\": 110,\n"
+	"      \"drop-no-tuple\": 111,\n"
+	"      \"tx-errors\": 112,\n"
+	"      \"keepalives\": 114,\n"
+	"      \"probes\": 115,\n"
+	"      \"fallbacks\": 116,\n"
+	"      \"duplicates\": 117,\n"
+	"      \"rebindings\": 118\n"
+	"    }\n"
+	"  },\n"
+	"  {\n"
+	"    \"id\": 5,\n"
+	"    \"sas\": []\n"
+	"  },\n"
+	"  {\n"
+	"    \"sas\": []\n"
+	"  }\n"
+	"]\n";
+
+static void test_golden_conns(void)
+{
+	struct mob_conn v[3];
+	struct timespec ts;
+	uint64_t now;
+	char *out;
+
+	make_conn_full(&v[0]);
+	check_out(render_conn(TEXT, &v[0]), CONN4_PRETTY, "conn 4", TEXT);
+	check_out(render_conn(DUMP, &v[0]), CONN4_DUMP, "conn 4", DUMP);
+	check_out(render_conn(JSON, &v[0]), conn4_json, "conn 4", JSON);
+	check_out(render_conn(JSON_PRETTY, &v[0]), conn4_json_pretty, "conn 4",
+		  JSON_PRETTY);
+
+	make_conn_bare(&v[1]);
+	check_out(render_conn(TEXT, &v[1]), CONN5_PRETTY, "conn 5", TEXT);
+	check_out(render_conn(DUMP, &v[1]), CONN5_DUMP, "conn 5", DUMP);
+	check_out(render_conn(JSON, &v[1]), conn5_json, "conn 5", JSON);
+	check_out(render_conn(JSON_PRETTY, &v[1]), conn5_json_pretty, "conn 5",
+		  JSON_PRETTY);
+
+	memset(&v[2], 0, sizeof(v[2]));
+	check_out(render_conn(TEXT, &v[2]), EMPTY_CONN_PRETTY, "empty conn", TEXT);
+	check_out(render_conn(DUMP, &v[2]), EMPTY_CONN_DUMP, "empty conn", DUMP);
+	check_out(render_conn(JSON, &v[2]), empty_conn_json, "empty conn", JSON);
+
+	check_out(render_show(TEXT, v, 3), show_pretty, "show", TEXT);
+	check_out(render_show(DUMP, v, 3), show_dump, "show", DUMP);
+	check_out(render_show(JSON, v, 3), show_json, "show", JSON);
+	check_out(render_show(JSON_PRETTY, v, 3), show_json_pretty, "show",
+		  JSON_PRETTY);
+
+	check_out(render_show(TEXT, v, 0), "", "show nothing", TEXT);
+	check_out(render_show(DUMP, v, 0), "", "show nothing", DUMP);
+	check_out(render_show(JSON, v, 0), "[]\n", "show nothing", JSON);
+	check_out(render_show(JSON_PRETTY, v, 0), "[]\n", "show nothing",
+		  JSON_PRETTY);
+
+	check_out(render_add_reply(TEXT, 7), "id 7\n", "conn add", TEXT);
+	check_out(render_add_reply(JSON, 7), "{\"id\":7}\n", "conn add", JSON);
+	check_out(render_add_reply(JSON_PRETTY, 7), "{\n  \"id\": 7\n}\n",
+		  "conn add", JSON_PRETTY);
+
+	/* An SA move 5 s ago on CLOCK_BOOTTIME; a slow run may see 5.1 s. */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	v[0].last_move_ns = now - 5000000000ull;
+	out = render_conn(TEXT, &v[0]);
+	check(strstr(out, "retransmits 105  last-move 5.0s ago\n    drops ") ||
+	      strstr(out, "retransmits 105  last-move 5.1s ago\n    drops "),
+	      "conn 4 last move: %s", out);
+	free(out);
+}
+
+static const char event_full_pretty[] =
+	"[2025-06-01T12:00:00.123456+0200] sa-updated conn 2 name"
+	" a?b?\xc3\xa9 seq 4294967295 nat src-addr,0x20 error 13"
+	" (Permission denied) | out spi 0xdeadbeef 2001:db8::10 ->"
+	" 2001:db8::20 encap espinudp 4500 -> 0 oseq 18446744073709551615 |"
+	" in  spi 0x00000000 - -> - encap 7 | in  spi 0x00000001 192.0.2.1"
+	" -> - 0 -> 4501\n";
+
+static const char event_full_json[] =
+	"{\"timestamp\":\"2025-06-01T12:00:00.123456+0200\","
+	"\"type\":\"sa-updated\",\"conn-id\":2,"
+	"\"conn-name\":\"a b\\u0001\xc3\xa9\",\"seq\":4294967295,"
+	"\"nat\":[\"src-addr\",\"0x20\"],\"error\":13,\"time-ns\":5,"
+	"\"sas\":[{\"dir\":\"out\",\"spi\":\"0xdeadbeef\","
+	"\"family\":\"inet6\",\"saddr\":\"2001:db8::10\","
+	"\"daddr\":\"2001:db8::20\",\"encap\":\"espinudp\","
+	"\"encap-sport\":4500,\"oseq\":18446744073709551615},"
+	"{\"encap\":\"7\"},{\"dir\":\"in\",\"spi\":\"0x00000001\","
+	"\"family\":\"99\",\"saddr\":\"192.0.2.1\","
+	"\"encap-dport\":4501}]}\n";
+
+static void test_golden_events(void)
+{
+	struct mob_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.has = EVENT_HAS(TYPE) | EVENT_HAS(CONN_ID) | EVENT_HAS(CONN_NAME) |
+		EVENT_HAS(SEQ) | EVENT_HAS(NAT) | EVENT_HAS(ERROR) |
+		EVENT_HAS(TIME_NS) | EVENT_HAS(SA);
+	e.type = XFRM_MOBILITY_EVENT_SA_UPDATED;
+	e.conn_id = 2;
+	strcpy(e.conn_name, "a b\x01\xc3\xa9");
+	e.seq = UINT32_MAX;
+	e.nat = XFRM_MOBILITY_NAT_SRC_ADDR | 0x20;
+	e.error = 13;
+	e.time_ns = 5;
+	e.nsa = 3;
+	make_sas(e.sa);
+	check_out(render_event(TEXT, "2025-06-01T12:00:00.123456+0200", &e),
+		  event_full_pretty, "event with everything", TEXT);
+	check_out(render_event(JSON, "2025-06-01T12:00:00.123456+0200", &e),
+		  event_full_json, "event with everything", JSON);
+
+	/* Values without attributes are not shown; "unknown" without a type. */
+	e.has = 0;
+	e.nsa = 0;
+	check_out(render_event(TEXT, "TS", &e), "[TS] unknown\n", "bare event",
+		  TEXT);
+	check_out(render_event(JSON, "TS", &e), "{\"timestamp\":\"TS\"}\n",
+		  "bare event", JSON);
+
+	/* NAT present but empty; an SA list without the attribute bit. */
+	e.has = EVENT_HAS(TYPE) | EVENT_HAS(NAT);
+	e.type = XFRM_MOBILITY_EVENT_CONN_ADD;
+	e.nat = 0;
+	e.nsa = 1;
+	check_out(render_event(TEXT, "TS", &e),
+		  "[TS] conn-add nat none | out spi 0xdeadbeef 2001:db8::10 -> "
+		  "2001:db8::20 encap espinudp 4500 -> 0 oseq 18446744073709551615\n",
+		  "event nat none", TEXT);
+	check_out(render_event(JSON, "TS", &e),
+		  "{\"timestamp\":\"TS\",\"type\":\"conn-add\",\"nat\":[],\"sas\":"
+		  "[{\"dir\":\"out\",\"spi\":\"0xdeadbeef\",\"family\":\"inet6\","
+		  "\"saddr\":\"2001:db8::10\",\"daddr\":\"2001:db8::20\","
+		  "\"encap\":\"espinudp\",\"encap-sport\":4500,"
+		  "\"oseq\":18446744073709551615}]}\n",
+		  "event nat none", JSON);
+}
+
+#define DAEMON_LINE(text) "[" TS_DAEMON "] " text "\n"
+#define DAEMON_JSON(action, members) \
+	"{\"timestamp\":\"" TS_DAEMON "\",\"action\":\"" action "\"" members "}\n"
+
+static const char daemon_text[] =
+	DAEMON_LINE("conn 1 home: local 10.0.1.2 -> 10.0.2.2, handover requested")
+	DAEMON_LINE("conn 3: local 2001:db8::1 -> 2001:db8::2, handover failed: "
+		    "Invalid argument")
+	DAEMON_LINE("conn 4294967295 a?b?\"c?: local 2001:db8::2 -> 2001:db8::1, "
+		    "handover requested")
+	DAEMON_LINE("conn 1 home: no route to 203.0.113.10 "
+		    "(Network is unreachable), waiting")
+	DAEMON_LINE("conn 4294967295 a?b?\"c?: no route to 2001:db8::2 "
+		    "(Cannot assign requested address), waiting")
+	DAEMON_LINE("rtnetlink: 1 message: newroute inet")
+	DAEMON_LINE("rtnetlink: 12 messages: newlink, dellink inet, ... "
+		    "(events lost, resync)")
+	DAEMON_LINE("rtnetlink: 0 messages:  (events lost, resync)")
+	DAEMON_LINE("recheck 50 ms after the last change")
+	DAEMON_LINE("daemon: watching links, addresses and routes");
+
+static const char daemon_json[] =
+	DAEMON_JSON("handover", ",\"conn-id\":1,\"conn-name\":\"home\","
+		    "\"from\":\"10.0.1.2\",\"to\":\"10.0.2.2\","
+		    "\"result\":\"requested\"")
+	DAEMON_JSON("handover", ",\"conn-id\":3,\"from\":\"2001:db8::1\","
+		    "\"to\":\"2001:db8::2\",\"result\":\"failed\",\"errno\":22,"
+		    "\"error\":\"Invalid argument\"")
+	DAEMON_JSON("handover", ",\"conn-id\":4294967295,"
+		    "\"conn-name\":\"a b\\t\\\"c\\u007f\",\"from\":\"2001:db8::2\","
+		    "\"to\":\"2001:db8::1\",\"result\":\"requested\"")
+	DAEMON_JSON("no-route", ",\"conn-id\":1,\"conn-name\":\"home\","
+		    "\"peer\":\"203.0.113.10\",\"error\":\"Network is unreachable\"")
+	DAEMON_JSON("no-route", ",\"conn-id\":4294967295,"
+		    "\"conn-name\":\"a b\\t\\\"c\\u007f\",\"peer\":\"2001:db8::2\","
+		    "\"error\":\"Cannot assign requested address\"")
+	DAEMON_JSON("rtnetlink", ",\"messages\":1,\"changes\":\"newroute inet\"")
+	DAEMON_JSON("rtnetlink", ",\"messages\":12,"
+		    "\"changes\":\"newlink, dellink inet, ...\",\"lost\":\"resync\"")
+	DAEMON_JSON("rtnetlink", ",\"messages\":0,\"changes\":\"\","
+		    "\"lost\":\"resync\"")
+	DAEMON_JSON("recheck", ",\"after-ms\":50")
+	DAEMON_JSON("start", "");
+
+static void test_golden_daemon(void)
+{
+	struct mob_conn c[3];
+
+	memset(c, 0, sizeof(c));
+	c[0].has = CONN_HAS(ID) | CONN_HAS(NAME);
+	c[0].id = 1;
+	strcpy(c[0].name, "home");
+	/* A name without its attribute is not shown. */
+	c[1].has = CONN_HAS(ID);
+	c[1].id = 3;
+	strcpy(c[1].name, "ignored");
+	c[2].has = CONN_HAS(NAME);
+	c[2].id = UINT32_MAX;
+	strcpy(c[2].name, "a b\t\"c\x7f");
+
+	check_out(render_daemon(TEXT, c), daemon_text, "daemon lines", TEXT);
+	check_out(render_daemon(JSON, c), daemon_json, "daemon lines", JSON);
 }
 
 /* ---- command line: exit status and message, no kernel involved ---- */
@@ -585,7 +1292,11 @@ int main(int argc, char **argv)
 	test_conn_v4();
 	test_conn_v6();
 	test_conn_no_sa();
+	test_conn_list();
 	test_events();
+	test_golden_conns();
+	test_golden_events();
+	test_golden_daemon();
 	test_cli();
 
 	printf("%u passed, %u failed\n", passed, failed);

@@ -104,6 +104,13 @@ int get_addr(struct mob_addr *addr, const char *arg)
 	return -1;
 }
 
+const char *addr_str(const struct mob_addr *a, char *buf, size_t len)
+{
+	if (!a->family || !inet_ntop(a->family, &a->u, buf, len))
+		return "-";
+	return buf;
+}
+
 /*
  * Any name the kernel accepts may be used to select a connection. New names
  * must also survive the whitespace-separated output formats, and "-" is the

@@ -6,6 +6,7 @@
 #define _MOBCTL_UTILS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -34,6 +35,8 @@ int get_u32(uint32_t *val, const char *arg);
 int get_u16(uint16_t *val, const char *arg);
 int get_mark(uint32_t *mark, uint32_t *mask, const char *arg);
 int get_addr(struct mob_addr *addr, const char *arg);
+/* @a in @buf, or "-" when it has no family (absent). */
+const char *addr_str(const struct mob_addr *a, char *buf, size_t len);
 int check_conn_name(const char *name, bool for_add);
 int check_netns_name(const char *name);
 
