@@ -47,13 +47,8 @@
 # Exit status: 0, or 1 if a run failed, 2 usage, 4 skipped.
 
 # shellcheck source-path=SCRIPTDIR/..
-DP_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tests/selftests/lib/netns.sh
-. "$DP_REPO/tests/selftests/lib/netns.sh"
-# shellcheck source=tests/selftests/lib/mobility.sh
-. "$DP_REPO/tests/selftests/lib/mobility.sh"
-# shellcheck source=bench/lib/vmbench.sh
-. "$DP_REPO/bench/lib/vmbench.sh"
+# shellcheck source=bench/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" vm
 
 DP_W=''
 DP_PORT=5201
@@ -68,12 +63,7 @@ dp_err() { echo "dataplane: $*" >&2; }
 # and the port is free) is idle or gone; with it the module uses none of
 # its own, in every configuration alike.
 dp_encap_sock() {
-	ip netns exec "$1" python3 -c '
-import signal, socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 4500))
-s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP, UDP_ENCAP_ESPINUDP
-signal.pause()' &
+	ip netns exec "$1" python3 "$BENCH_LIB/encap_sock.py" &
 	ns_cleanup_add "kill $!"
 }
 
@@ -107,88 +97,9 @@ dp_iperf() {
 		>"$DP_W/raw/$name.json" 2>"$DP_W/raw/$name.err"
 }
 
+# dp_analyze: dataplane.csv and summary.md from the raw iperf3 results.
 dp_analyze() {
-	python3 - "$DP_W" "$DP_REPO/bench/lib" <<'PYEOF'
-import glob, json, os, statistics, sys
-
-W = sys.argv[1]
-sys.path.insert(0, sys.argv[2])
-from report import finish, kv
-rows = []
-for path in sorted(glob.glob(os.path.join(W, "raw", "r*.json"))):
-    name = os.path.basename(path)[:-5]          # r<rep>-<config>-<proto>
-    rep, config, proto = name.split("-")
-    try:
-        j = json.load(open(path))
-    except ValueError:
-        rows.append((int(rep[1:]), config, proto, None, None, None))
-        continue
-    end = j.get("end", {})
-    if "error" in j or not end:
-        rows.append((int(rep[1:]), config, proto, None, None, None))
-        continue
-    if proto == "tcp":
-        r = end["sum_received"]
-        rows.append((int(rep[1:]), config, proto, r["bits_per_second"] / 1e6,
-                     None, end.get("sum_sent", {}).get("retransmits")))
-    else:
-        s = end["sum"]
-        pkts, lost, secs = s["packets"], s["lost_packets"], s["seconds"]
-        rows.append((int(rep[1:]), config, proto, (pkts - lost) / secs,
-                     pkts / secs, s["lost_percent"]))
-rows.sort()
-with open(os.path.join(W, "dataplane.csv"), "w") as f:
-    f.write("rep,config,test,value,unit,sent_pps,loss_pct_or_tcp_retransmits\n")
-    for rep, config, proto, v, sent, extra in rows:
-        unit = "mbit_s" if proto == "tcp" else "pps_received"
-        f.write("%d,%s,%s,%s,%s,%s,%s\n" % (rep, config, proto,
-                "" if v is None else "%.1f" % v, unit,
-                "" if sent is None else "%.1f" % sent,
-                "" if extra is None else extra))
-
-P = kv(os.path.join(W, "params"))
-configs = ("managed", "idle", "unloaded")
-out = []
-out.append("Data plane through one ESP tunnel (%s), kernel %s, %s reps x %s s per run, interleaved"
-           % ("ESP-in-UDP" if P.get("encap") == "udp" else "plain ESP", P.get("kernel"),
-              P.get("reps"), P.get("time")))
-out.append("")
-out.append("| test | configuration | median | min | max | n | ratio to unloaded (median) |")
-out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for proto, label, unit in (("tcp", "TCP X->Y", "Mbit/s"),
-                           ("udp", "UDP X->Y %s B" % P.get("udp_len"), "pkt/s")):
-    base = [v for _, c, p, v, _, _ in rows if p == proto and c == "unloaded" and v is not None]
-    bmed = statistics.median(base) if base else None
-    for c in configs:
-        vals = [v for _, cc, p, v, _, _ in rows if p == proto and cc == c and v is not None]
-        if not vals:
-            out.append("| %s | %s | n/a | | | 0 | |" % (label, c))
-            continue
-        med = statistics.median(vals)
-        out.append("| %s | %s | %.1f %s | %.1f | %.1f | %d | %s |"
-                   % (label, c, med, unit, min(vals), max(vals), len(vals),
-                      "%.3f" % (med / bmed) if bmed else "n/a"))
-# Paired ratios: each rep's managed/idle value over the same rep's unloaded.
-out.append("")
-out.append("Per-rep ratios (same rep, so slow drift cancels): median [min, max]")
-for proto in ("tcp", "udp"):
-    by = {}
-    for rep, c, p, v, _, _ in rows:
-        if p == proto and v is not None:
-            by.setdefault(rep, {})[c] = v
-    for c in ("managed", "idle"):
-        r = [d[c] / d["unloaded"] for d in by.values() if c in d and d.get("unloaded")]
-        if r:
-            out.append("  %s %-8s / unloaded: %.3f [%.3f, %.3f] n=%d"
-                       % (proto, c, statistics.median(r), min(r), max(r), len(r)))
-udp_loss = [(c, x) for _, c, p, v, _, x in rows if p == "udp" and x is not None]
-if udp_loss:
-    out.append("")
-    out.append("UDP loss (median %): " + ", ".join(
-        "%s %.1f" % (c, statistics.median([x for cc, x in udp_loss if cc == c]))
-        for c in configs if any(cc == c for cc, _ in udp_loss)))
-finish(W, out, "dataplane.csv")
-PYEOF
+	python3 "$BENCH_LIB/dataplane_report.py" "$DP_W"
 }
 
 dp_cleanup() {
@@ -196,24 +107,22 @@ dp_cleanup() {
 }
 
 dp_main() {
-	local reps=5 time=5 encap=udp udp_len=64 out='' host=0 rep c
+	local reps=5 time=5 encap=udp udp_len=64 rep c
+	bench_init dataplane "${BASH_SOURCE[0]}" '^# Setup:'
 	while (($#)); do
 		case $1 in
 		--reps) reps=$2; shift 2 ;;
 		--time) time=$2; shift 2 ;;
 		--encap) encap=$2; shift 2 ;;
 		--udp-len) udp_len=$2; shift 2 ;;
-		--out) out=$2; shift 2 ;;
-		--host) host=1; shift ;;
-		-h | --help) sed -n '/^# Usage:/,/^# Setup:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-		*) dp_err "unknown option $1"; return 2 ;;
+		*) bench_opt "$@" || return; shift "$BENCH_SHIFT" ;;
 		esac
 	done
 	[[ $reps =~ ^[0-9]+$ && $time =~ ^[0-9]+$ && $udp_len =~ ^[0-9]+$ ]] ||
 		{ dp_err "numeric arguments expected"; return 2; }
 	[[ $encap == udp || $encap == none ]] || { dp_err "--encap udp or none"; return 2; }
 	command -v iperf3 >/dev/null || { dp_err "iperf3 missing (scripts/deps.sh)"; return 4; }
-	vb_start dataplane "$host" "$out" || return
+	vb_start || return
 	DP_W=$VB_W
 	mkdir -p "$DP_W/raw"
 	vb_params "reps=$reps" "time=$time" "encap=$encap" "udp_len=$udp_len"
@@ -243,7 +152,7 @@ dp_main() {
 		dp_log "rep $rep/$reps done"
 	done
 	dp_analyze
-	vb_finish
+	bench_finish "$DP_W"
 	((DP_FAILED == 0))
 }
 

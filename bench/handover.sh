@@ -100,12 +100,10 @@
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # functions called indirectly
 
-HB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-HB_REPO=$(cd "$HB_DIR/.." && pwd)
 # shellcheck source=bench/outage.sh
-. "$HB_DIR/outage.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/outage.sh"
 # shellcheck source=bench/lib/systems.sh
-. "$HB_DIR/lib/systems.sh"
+. "$BENCH_LIB/systems.sh"
 
 X_AN4=10.0.1.3    # X's address on uplink a when RA translates it
 HB_ALL_SYSTEMS=module,mobike,reauth,reauth-mbb,wireguard,stock
@@ -173,9 +171,9 @@ EOF
 hb_helpers_start() {
 	exec {HB_IPX}> >(exec ip -n "$NS_X" -force -batch - >>"$HB_SW/ip-x.log" 2>&1)
 	HB_PIDS+=($!)
-	exec {HB_CTF}> >(exec ip netns exec "$NS_RA" python3 "$HB_DIR/lib/ctflush.py" >>"$HB_SW/ctflush-a.log" 2>&1)
+	exec {HB_CTF}> >(exec ip netns exec "$NS_RA" python3 "$BENCH_LIB/ctflush.py" >>"$HB_SW/ctflush-a.log" 2>&1)
 	HB_PIDS+=($!)
-	exec {HB_CTFB}> >(exec ip netns exec "$NS_RB" python3 "$HB_DIR/lib/ctflush.py" >>"$HB_SW/ctflush-b.log" 2>&1)
+	exec {HB_CTFB}> >(exec ip netns exec "$NS_RB" python3 "$BENCH_LIB/ctflush.py" >>"$HB_SW/ctflush-b.log" 2>&1)
 	HB_PIDS+=($!)
 }
 
@@ -194,7 +192,7 @@ hb_helpers_stop() {
 # "read" (no exec: under TCG an exec takes up to seconds).
 hb_pinger_start() {
 	HB_REPLY=$(mktemp /tmp/hb-lastreply.XXXXXX)
-	hb_bg ip netns exec "$NS_X" python3 "$HB_DIR/lib/pinger.py" "$X_INNER4" "$Y_INNER4" "$HB_REPLY"
+	hb_bg ip netns exec "$NS_X" python3 "$BENCH_LIB/pinger.py" "$X_INNER4" "$Y_INNER4" "$HB_REPLY"
 }
 
 # hb_netem RTT_MS LOSS_PCT: delay RTT/2 and loss on both directions of
@@ -463,9 +461,10 @@ hb_system() {
 }
 
 hb_main() {
-	local systems=$HB_ALL_SYSTEMS rtts=20,100 losses=0,5 out='' host=0 mode=quick s analyze=1
+	local systems=$HB_ALL_SYSTEMS rtts=20,100 losses=0,5 mode=quick s analyze=1
 	local t0=${EPOCHREALTIME/./} total
 	HB_CYCLES='' HB_SETTLE='' HB_DWELL='' HB_BOUND='' HB_INTERVAL=2000 HB_CELL_BUDGET=
+	bench_init handover "${BASH_SOURCE[0]}" '^# Setup,'
 	while (($#)); do
 		case $1 in
 		--quick) mode=quick; shift ;;
@@ -480,10 +479,7 @@ hb_main() {
 		--cell-budget) HB_CELL_BUDGET=$2; shift 2 ;;
 		--no-analyze) analyze=0; shift ;;
 		--interval-us) HB_INTERVAL=$2; shift 2 ;;
-		--out) out=$2; shift 2 ;;
-		--host) host=1; shift ;;
-		-h | --help) sed -n '/^# Usage:/,/^# Setup,/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-		*) hb_err "unknown option $1"; return 2 ;;
+		*) bench_opt "$@" || return; shift "$BENCH_SHIFT" ;;
 		esac
 	done
 	[[ -n $HB_CYCLES ]] || { [[ $mode == full ]] && HB_CYCLES=10 || HB_CYCLES=1; }
@@ -502,15 +498,9 @@ hb_main() {
 	for s in "${HB_SYSTEMS[@]}"; do
 		declare -F "sys_${s//-/_}_setup" >/dev/null || { hb_err "unknown system $s"; return 2; }
 	done
-	if [[ -z ${XM_VM:-} ]] && ((!host)); then
-		hb_err "runs inside the test VM (make bench, or tests/vm/run-vm.sh ... -- bench/handover.sh); --host to run here"
-		return 2
-	fi
-	((EUID == 0)) || { hb_err "must run as root"; return 4; }
-	if [[ -z $out ]]; then
-		[[ -n ${XM_OUT:-} ]] && out=$XM_OUT/handover || out=$(mktemp -d /tmp/handover.XXXXXX)
-	fi
-	HB_W=$out
+	bench_vm_check "make bench, or tests/vm/run-vm.sh ... -- bench/handover.sh" || return
+	bench_out handover || return 1
+	HB_W=$BENCH_OUT
 	mkdir -p "$HB_W" || return 1
 	mob_load
 	case $? in
@@ -553,7 +543,7 @@ hb_main() {
 		echo "wall_s_total=$total"
 	} >>"$HB_W/run.txt"
 	hb_log "wall time per system (s):$(for s in "${HB_SYSTEMS[@]}"; do printf ' %s %s' "$s" "${HB_WALL[$s]:-}"; done); total $total s"
-	((analyze)) && python3 "$HB_DIR/lib/analyze.py" "$HB_W"
+	((analyze)) && python3 "$BENCH_LIB/analyze.py" "$HB_W"
 	return 0
 }
 

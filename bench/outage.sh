@@ -96,14 +96,10 @@
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317 # functions called indirectly (traps, OB_TUNNEL_FN)
 
-OB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-OB_REPO=$(cd "$OB_DIR/.." && pwd)
-# shellcheck source=tests/selftests/lib/netns.sh
-. "$OB_REPO/tests/selftests/lib/netns.sh"
-# shellcheck source=tests/selftests/lib/mobility.sh
-. "$OB_REPO/tests/selftests/lib/mobility.sh"
+# shellcheck source=bench/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" vm
 
-PROBER=${PROBER:-$OB_REPO/build/tools/prober}
+PROBER=${PROBER:-$BENCH_REPO/build/tools/prober}
 OB_PORT_XY=9001
 OB_PORT_YX=9002
 OB_CONN=home
@@ -387,328 +383,11 @@ ob_move() {
 	return "$rc"
 }
 
-# ob_analyze [--story]: CSV + summary from the work directory (python3).
+# ob_analyze [--story]: outage.csv, and the summary (or with --story the
+# first move's timeline) from the work directory.
 # shellcheck disable=SC2120 # --story is passed by scripts/demo.sh
 ob_analyze() {
-	OB_LIB=$OB_DIR/lib python3 - "$OB_W" "$@" <<'PYEOF'
-import bisect, json, os, re, statistics, sys, time
-
-W = sys.argv[1]
-story = "--story" in sys.argv[2:]
-P = {}
-for line in open(os.path.join(W, "params")):
-    k, _, v = line.strip().partition("=")
-    P[k] = v
-rtt = float(P["rtt_ms"])
-interval = int(P["interval_us"]) * 1000
-
-sys.path.insert(0, os.environ["OB_LIB"])
-from probes import load_events, load_pair
-
-# Probe times are CLOCK_MONOTONIC: shifted to BOOTTIME (T0, events).
-pair = load_pair(W)
-xy, yx, boff, rtoff = pair.xy, pair.yx, pair.boff, pair.rtoff
-evx = load_events(os.path.join(W, "events-x.jsonl"))
-evy = load_events(os.path.join(W, "events-y.jsonl"))
-
-# Userspace receive times of X's RTM_NEWROUTE (ip -ts, local time, us).
-rtnl = []
-rpath = os.path.join(W, "rtnl-x.txt")
-if os.path.exists(rpath):
-    for line in open(rpath):
-        m = re.match(r"\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\] (default via \S+)", line)
-        if m:
-            sec = time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
-            rt_ns = int(sec) * 10**9 + int(m.group(2)) * 1000
-            rtnl.append((rt_ns - rtoff + boff, m.group(3)))
-
-moves = []
-for line in open(os.path.join(W, "moves.txt")):
-    f = line.split()
-    if len(f) >= 6:
-        moves.append(dict(idx=int(f[0]), rep=int(f[1]), label=f[2], t0=int(f[3]),
-                          src=f[4], rc=int(f[5])))
-
-def first(evs, typ, seq=None, after=None, before=None):
-    for e in evs:
-        if e.get("type") != typ:
-            continue
-        if seq is not None and e.get("seq") != seq:
-            continue
-        if after is not None and e["time-ns"] < after:
-            continue
-        if before is not None and e["time-ns"] >= before:
-            continue
-        return e
-    return None
-
-def ms(ns):
-    return None if ns is None else ns / 1e6
-
-# Resolve T0 fallbacks before windows are computed.
-for i, mv in enumerate(moves):
-    prev = moves[i - 1]["t0"] if i else 0
-    if mv["t0"] == 0:
-        for t, _ in rtnl:
-            if t > prev + 10**8 and t not in [m["t0"] for m in moves]:
-                mv["t0"], mv["src"] = t, "rtnl"
-                break
-    if mv["t0"] == 0:
-        e = first(evx, "sa-moved", after=prev + 10**8)
-        if e:
-            mv["t0"], mv["src"] = e["time-ns"], "sa-moved"
-
-def direction(rows, t0, t_end, t_new=None):
-    """Outage of one direction for the move at t0.
-
-    t_new: earliest send time of a probe that can take the new path (None:
-    the first received probe sent after the last lost one, or after t0
-    without loss)."""
-    sends = SENDS[id(rows)]
-    rec = rows[bisect.bisect_left(sends, t0 - 5 * 10**8):bisect.bisect_left(sends, t_end)]
-    if not rec:
-        return None
-    have = set(r[0] for r in rec)
-    lost = [s for s in range(rec[0][0], rec[-1][0] + 1) if s not in have]
-    if t_new is not None:
-        after = [r for r in rec if r[1] >= t_new]
-    elif lost:
-        after = [r for r in rec if r[0] > lost[-1]]
-    else:
-        after = [r for r in rec if r[1] >= t0]
-    if not after:
-        return None
-    fn = after[0]
-    by_recv = sorted(r[2] for r in rec)
-    gap = max((b - a for a, b in zip(by_recv, by_recv[1:])), default=0)
-    serr = [e for t, e in SERR[id(rows)] if t0 - 5 * 10**8 <= t < t_end]
-    return dict(outage=fn[2] - t0, first=fn, lost=len(lost), gap=gap, senderr=len(serr),
-                senderr_codes=sorted(set(serr)),
-                lost_first=lost[0] if lost else None, lost_last=lost[-1] if lost else None)
-SENDS = {id(xy): [r[1] for r in xy], id(yx): [r[1] for r in yx]}
-
-def load_senderr(name):
-    out = []
-    path = os.path.join(W, name)
-    if os.path.exists(path):
-        for line in open(path):
-            f = line.split()
-            if len(f) == 3:
-                out.append((int(f[1]) + boff, int(f[2])))
-    return out
-SERR = {id(xy): load_senderr("senderr-x2y.txt"), id(yx): load_senderr("senderr-y2x.txt")}
-
-# Noise floor: the longest delivery gap in quiet windows (no move within
-# [T0-2.5 s, T0-0.5 s) and at least 1.5 s after the previous move).
-def quiet_gaps(rows):
-    sends, out = SENDS[id(rows)], []
-    for i, mv in enumerate(moves):
-        lo = mv["t0"] - 25 * 10**8
-        if i:
-            lo = max(lo, moves[i - 1]["t0"] + 15 * 10**8)
-        hi = mv["t0"] - 5 * 10**8
-        if hi - lo < 5 * 10**8:
-            continue
-        w = sorted(r[2] for r in rows[bisect.bisect_left(sends, lo):bisect.bisect_left(sends, hi)])
-        if len(w) > 1:
-            out.append((max(b - a for a, b in zip(w, w[1:])), hi - lo))
-    return out
-
-first_t0 = moves[0]["t0"] if moves else None
-def baseline(rows):
-    d = [r[2] - r[1] for r in rows if first_t0 is None or r[1] < first_t0 - 5 * 10**8]
-    return statistics.median(d) if d else None
-owd_xy, owd_yx = baseline(xy), baseline(yx)
-
-results = []
-for i, mv in enumerate(moves):
-    t0 = mv["t0"]
-    t_end = moves[i + 1]["t0"] - 5 * 10**8 if i + 1 < len(moves) else float("inf")
-    r = dict(mv)
-    rs = first(evx, "rreq-sent", after=t0 - 10**7, before=t_end)
-    seq = rs.get("seq") if rs else None
-    r["seq"] = seq
-    r["rreq_sent"] = rs["time-ns"] - t0 if rs else None
-    xsm = first(evx, "sa-moved", seq=seq, after=t0 - 10**7) if seq else None
-    r["x_sa_moved"] = xsm["time-ns"] - t0 if xsm else None
-    ysm_rx = first(evy, "rreq-received", seq=seq, after=t0 - 10**7) if seq else None
-    ysm = first(evy, "sa-moved", seq=seq, after=t0 - 10**7) if seq else None
-    yrs = first(evy, "rrep-sent", seq=seq, after=t0 - 10**7) if seq else None
-    xrr = first(evx, "rrep-received", seq=seq, after=t0 - 10**7) if seq else None
-    r["y_rreq_rx"] = ysm_rx["time-ns"] - t0 if ysm_rx else None
-    r["y_sa_moved"] = ysm["time-ns"] - t0 if ysm else None
-    r["y_rrep_sent"] = yrs["time-ns"] - t0 if yrs else None
-    r["x_rrep_rx"] = xrr["time-ns"] - t0 if xrr else None
-    r["retx"] = sum(1 for e in evx if e.get("type") == "retransmit" and e.get("seq") == seq
-                    and t0 - 10**7 <= e["time-ns"] < t_end)
-    r["nat"] = "+".join((ysm_rx or {}).get("nat", [])) or "none"
-    # X's packets take the new route from T0 on (Y accepts ESP for its
-    # inbound SA from any outer source); Y's packets take the new path once
-    # Y has moved its SAs, which cannot be before the request arrived.
-    r["x2y"] = direction(xy, t0, t_end, t0)
-    r["y2x"] = direction(yx, t0, t_end, ysm_rx["time-ns"] if ysm_rx else None)
-    ru = [t for t, _ in rtnl if t0 - 10**7 <= t < t_end]
-    r["rtnl"] = ru[0] - t0 if ru and mv["src"] == "ftrace" else None
-    r["events_x"] = [e for e in evx if t0 - 10**7 <= e["time-ns"] < t_end]
-    r["events_y"] = [e for e in evy if t0 - 10**7 <= e["time-ns"] < t_end]
-    results.append(r)
-
-def f3(v):
-    return "" if v is None else "%.3f" % v
-
-cols = ("rep,move,t0_src,t0_boot_ns,reg_seq,detect_ms,x_sa_moved_ms,y_rreq_rx_ms,y_sa_moved_ms,"
-        "x_registered_ms,retransmits,nat,x2y_outage_ms,x2y_lost,x2y_gap_ms,"
-        "y2x_outage_ms,y2x_outage_after_x_move_ms,y2x_lost,y2x_gap_ms,rtnl_user_ms,"
-        "x2y_send_errors,y2x_send_errors")
-lines = [cols]
-for r in results:
-    a, b = r["x2y"] or {}, r["y2x"] or {}
-    after = (b["first"][2] - r["t0"] - r["x_sa_moved"]) if b and r["x_sa_moved"] is not None else None
-    r["y2x_after"] = after
-    lines.append(",".join(str(x) for x in (
-        r["rep"], r["label"], r["src"], r["t0"], r["seq"] or "",
-        f3(ms(r["rreq_sent"])), f3(ms(r["x_sa_moved"])), f3(ms(r["y_rreq_rx"])), f3(ms(r["y_sa_moved"])),
-        f3(ms(r["x_rrep_rx"])), r["retx"], r["nat"],
-        f3(ms(a.get("outage"))), a.get("lost", ""), f3(ms(a.get("gap"))),
-        f3(ms(b.get("outage"))), f3(ms(after)), b.get("lost", ""), f3(ms(b.get("gap"))),
-        f3(ms(r["rtnl"])), a.get("senderr", ""), b.get("senderr", ""))))
-with open(os.path.join(W, "outage.csv"), "w") as f:
-    f.write("\n".join(lines) + "\n")
-
-out = []
-def say(s=""):
-    out.append(s)
-
-def stat(vals):
-    v = [x for x in vals if x is not None]
-    if not v:
-        return None
-    return statistics.median(v), max(v), min(v), len(v)
-
-def row(name, vals, unit_ms=True):
-    s = stat(vals)
-    if s is None:
-        say("  %-34s n/a" % name)
-        return
-    med, mx, mn, n = s
-    if unit_ms:
-        say("  %-34s median %8.1f ms (%5.2f RTT)   max %8.1f ms (%5.2f RTT)   min %7.1f ms  n=%d"
-            % (name, med / 1e6, med / 1e6 / rtt, mx / 1e6, mx / 1e6 / rtt, mn / 1e6, n))
-    else:
-        say("  %-34s median %8.1f      max %8.1f      min %7.1f  n=%d" % (name, med, mx, mn, n))
-
-if story and results:
-    r = results[0]
-    say("Timeline of move %d (%s), times relative to T0 (%s):" % (r["idx"], r["label"], r["src"]))
-    say("  %+9.1f ms  X   route change (T0: fib_table_insert, default via new uplink)" % 0.0)
-    if r["rtnl"] is not None:
-        say("  %+9.1f ms  X   RTM_NEWROUTE received by a userspace listener (ip monitor)" % (r["rtnl"] / 1e6))
-    lines_ = []
-    evs = [("X", e) for e in r["events_x"]] + [("Y", e) for e in r["events_y"]]
-    for side, e in evs:
-        extra = ""
-        if e.get("nat"):
-            extra = "  nat " + ",".join(e["nat"])
-        if e.get("type") == "sa-moved" and e.get("sas"):
-            for sa in e["sas"]:
-                if sa.get("dir") == "out":
-                    extra += "  out %s -> %s" % (sa.get("saddr"), sa.get("daddr"))
-                    if sa.get("encap") == "espinudp":
-                        extra += " udp %s -> %s" % (sa.get("encap-sport"), sa.get("encap-dport"))
-        lines_.append((e["time-ns"] - r["t0"], "%s   %-14s seq %s%s" % (side, e.get("type"), e.get("seq", "-"), extra)))
-    for name, key in (("X->Y", "x2y"), ("Y->X", "y2x")):
-        d = r[key]
-        if d:
-            lines_.append((d["outage"], "%s first probe on the new path delivered (seq %d, sent at %+.1f ms)"
-                           % (name, d["first"][0], (d["first"][1] - r["t0"]) / 1e6)))
-    for t, text in sorted(lines_, key=lambda p: p[0]):
-        say("  %+9.1f ms  %s" % (t / 1e6, text))
-    say("")
-    say("Outage per direction (T0 -> first probe delivered on the new path), netem RTT %.0f ms:" % rtt)
-    a, b = r["x2y"], r["y2x"]
-    if a:
-        say("  X->Y %7.1f ms = %4.2f RTT, %d probes lost   (physical limit: one one-way delay, %.0f ms = 0.5 RTT)"
-            % (a["outage"] / 1e6, a["outage"] / 1e6 / rtt, a["lost"], rtt / 2))
-    else:
-        say("  X->Y no probe delivered after the move")
-    if b:
-        say("  Y->X %7.1f ms = %4.2f RTT, %d probes lost   (physical limit: one RTT, %.0f ms)"
-            % (b["outage"] / 1e6, b["outage"] / 1e6 / rtt, b["lost"], rtt))
-        if r["rreq_sent"] is not None and r["y2x_after"] is not None:
-            say("       detection (T0 -> rreq-sent; here the exec of mobctl under TCG, a daemon"
-                " on RTM_NEWROUTE: ~%s ms): %.1f ms"
-                % ("%.0f" % (r["rtnl"] / 1e6) if r["rtnl"] is not None else "1", r["rreq_sent"] / 1e6))
-            say("       from X's SA move (RREQ sent) on: %.1f ms = %4.2f RTT"
-                % (r["y2x_after"] / 1e6, r["y2x_after"] / 1e6 / rtt))
-    else:
-        say("  Y->X no probe delivered after the move")
-    if owd_xy and owd_yx:
-        say("  (one-way delays measured before the move: X->Y %.1f ms, Y->X %.1f ms; ping RTT %s ms)"
-            % (owd_xy / 1e6, owd_yx / 1e6, P.get("ping_inner_ms", "-")))
-    text = "\n".join(out)
-    print(text)
-    with open(os.path.join(W, "story.txt"), "w") as f:
-        f.write(text + "\n")
-    sys.exit(0 if a and b else 3)
-
-say("Handover outage, netem RTT %.0f ms (ping: outer %s ms, inner %s ms), probes every %d us, %d moves"
-    % (rtt, P.get("ping_outer_ms", "-"), P.get("ping_inner_ms", "-"), interval // 1000, len(results)))
-srcs = sorted(set(r["src"] for r in results))
-say("T0 = route change of X's default route, from: %s" % ", ".join(
-    {"ftrace": "kernel timestamp (ftrace, fib_table_insert)",
-     "rtnl": "RTM_NEWROUTE received in userspace (no ftrace)",
-     "sa-moved": "X's sa-moved event (no route event found)"}.get(x, x) for x in srcs))
-if owd_xy and owd_yx:
-    say("Measured one-way delays before the moves: X->Y %.1f ms, Y->X %.1f ms"
-        % (owd_xy / 1e6, owd_yx / 1e6))
-groups = [("all moves", results)]
-labels = sorted(set(r["label"] for r in results))
-if len(labels) > 1:
-    groups += [(l, [r for r in results if r["label"] == l]) for l in labels]
-for gname, rs in groups:
-    say("")
-    say("%s (%d):" % (gname, len(rs)))
-    row("X->Y outage", [r["x2y"]["outage"] if r["x2y"] else None for r in rs])
-    row("Y->X outage", [r["y2x"]["outage"] if r["y2x"] else None for r in rs])
-    row("detection (T0 -> rreq-sent)", [r["rreq_sent"] for r in rs])
-    row("T0 -> X sa-moved (RREQ leaves)", [r["x_sa_moved"] for r in rs])
-    row("Y->X outage after X's SA move", [r["y2x_after"] for r in rs])
-    row("Y sa-moved (from T0)", [r["y_sa_moved"] for r in rs])
-    row("X registered (from T0)", [r["x_rrep_rx"] for r in rs])
-    row("X->Y longest gap", [r["x2y"]["gap"] if r["x2y"] else None for r in rs])
-    row("Y->X longest gap", [r["y2x"]["gap"] if r["y2x"] else None for r in rs])
-    row("X->Y lost probes", [r["x2y"]["lost"] if r["x2y"] else None for r in rs], False)
-    row("Y->X lost probes", [r["y2x"]["lost"] if r["y2x"] else None for r in rs], False)
-    row("X->Y send errors (in lost)", [r["x2y"]["senderr"] if r["x2y"] else None for r in rs], False)
-    row("Y->X send errors (in lost)", [r["y2x"]["senderr"] if r["y2x"] else None for r in rs], False)
-    row("retransmitted RREQs", [r["retx"] for r in rs], False)
-    if any(r["rtnl"] is not None for r in rs):
-        row("T0 -> RTM_NEWROUTE in userspace", [r["rtnl"] for r in rs])
-        row("Y->X projected, event-driven", [r["rtnl"] + r["y2x_after"]
-                                              if r["rtnl"] is not None and r["y2x_after"] is not None
-                                              else None for r in rs])
-say("")
-for name, rows_ in (("X->Y", xy), ("Y->X", yx)):
-    q = quiet_gaps(rows_)
-    if q:
-        g = [x for x, _ in q]
-        say("Noise floor %s: longest delivery gap without a move, per %.1f s window: median %.1f ms, max %.1f ms"
-            % (name, statistics.median(d for _, d in q) / 1e9, statistics.median(g) / 1e6, max(g) / 1e6))
-say("Physical limits (instant detection): X->Y one one-way delay = %.1f ms (0.50 RTT)%s;"
-    % (rtt / 2, " [measured %.1f ms]" % (owd_xy / 1e6) if owd_xy else ""))
-say("  Y->X one RTT = %.1f ms (1.00 RTT)%s: compare 'Y->X outage after X\'s SA move'."
-    % (rtt, " [measured one-way sum %.1f ms]" % ((owd_xy + owd_yx) / 1e6) if owd_xy and owd_yx else ""))
-nat = sorted(set(r["nat"] for r in results))
-say("Y's NAT verdicts: " + ", ".join("%s: %s" % (l, "/".join(sorted(set(r["nat"] for r in results if r["label"] == l))))
-                                     for l in labels))
-text = "\n".join(out)
-print(text)
-with open(os.path.join(W, "summary.txt"), "w") as f:
-    f.write(text + "\n")
-print()
-print("CSV (outage.csv):")
-print("\n".join(lines))
-PYEOF
+	python3 "$BENCH_LIB/outage_analysis.py" "$OB_W" "$@"
 }
 
 # ob_begin DIR RTT INTERVAL: work directory and parameters.
@@ -728,34 +407,22 @@ ob_cleanup() {
 }
 
 ob_main() {
-	local reps=10 rtt=100 interval=2000 settle=2 out='' host=0 rep rc
+	local reps=10 rtt=100 interval=2000 settle=2 rep rc
+	bench_init outage "${BASH_SOURCE[0]}" '^# Setup:'
 	while (($#)); do
 		case $1 in
 		--reps) reps=$2; shift 2 ;;
 		--rtt) rtt=$2; shift 2 ;;
 		--interval-us) interval=$2; shift 2 ;;
 		--settle) settle=$2; shift 2 ;;
-		--out) out=$2; shift 2 ;;
-		--host) host=1; shift ;;
-		-h | --help) sed -n '/^# Usage:/,/^# Setup:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-		*) ob_err "unknown option $1"; return 2 ;;
+		*) bench_opt "$@" || return; shift "$BENCH_SHIFT" ;;
 		esac
 	done
 	[[ $reps =~ ^[0-9]+$ && $rtt =~ ^[0-9]+$ && $interval =~ ^[0-9]+$ && $settle =~ ^[0-9.]+$ ]] ||
 		{ ob_err "numeric arguments expected"; return 2; }
 	((rtt >= 2)) || { ob_err "--rtt must be at least 2 ms"; return 2; }
-	if [[ -z ${XM_VM:-} ]] && ((!host)); then
-		ob_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/outage.sh); --host to run here"
-		return 2
-	fi
-	((EUID == 0)) || { ob_err "must run as root"; return 4; }
-	if [[ -z $out ]]; then
-		if [[ -n ${XM_OUT:-} ]]; then
-			out=$XM_OUT/outage-${rtt}ms
-		else
-			out=$(mktemp -d /tmp/outage.XXXXXX)
-		fi
-	fi
+	bench_vm_check || return
+	bench_out "outage-${rtt}ms" || return 1
 	ob_begin "$(mktemp -d /tmp/outage-work.XXXXXX)" "$rtt" "$interval" || return 1
 	trap 'ob_cleanup' EXIT
 
@@ -780,7 +447,7 @@ ob_main() {
 	ob_stop_all
 	# shellcheck disable=SC2119
 	ob_analyze
-	mkdir -p "$out" && cp -r "$OB_W"/. "$out"/ && ob_log "results in $out"
+	bench_finish "$OB_W"
 	((OB_FAILED == 0)) || { ob_err "$OB_FAILED handover(s) failed"; rc=1; }
 	return "$rc"
 }

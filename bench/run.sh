@@ -6,7 +6,8 @@
 # xfrm-mobility charon plugin, mobctl and the prober, boots one VM running
 # bench/handover.sh, analyses the raw data here (bench/lib/analyze.py),
 # keeps the results in bench/results/<date>-<kernel>-<mode>/ and copies the
-# summary to bench/results/latest/ (the only results tracked by git).
+# summary to bench/results/latest/ (tracked by git; the dated directories
+# are not, see bench/results/.gitignore).
 #
 # Usage: bench/run.sh [--full] [--kernel KREL] [--timeout S] [--doc]
 #                     [-- HANDOVER-OPTIONS...]
@@ -21,8 +22,11 @@
 #   options after -- go to bench/handover.sh (e.g. --systems wireguard,stock)
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck source=bench/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" host
+here=$BENCH_DIR
+repo=$BENCH_REPO
 results=$here/results
 mode=--quick krel='' tmo='' doc=0 extra=()
 
@@ -40,7 +44,7 @@ while (($#)); do
 	--doc) doc=1; shift ;;
 	--doc-only) doc; exit 0 ;;
 	--) shift; extra=("$@"); break ;;
-	-h | --help) sed -n '/^# Usage:/,/^set -e/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) bench_usage "${BASH_SOURCE[0]}" '^set -e'; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
 done

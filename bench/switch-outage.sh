@@ -54,9 +54,8 @@
 # every switch completed, 1 otherwise, 2 usage, 4 skipped.
 
 # shellcheck source-path=SCRIPTDIR/..
-SW_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/outage.sh
-. "$SW_DIR/outage.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/outage.sh"
 
 SW_FAILED=0
 
@@ -106,148 +105,29 @@ EOT
 	sw_mark "unblock"
 }
 
+# sw_analyze: switch.csv and the summary from the work directory.
 sw_analyze() {
-	OB_LIB=$SW_DIR/lib python3 - "$OB_W" <<'PYEOF'
-import bisect, json, os, re, statistics, sys, time
-
-W = sys.argv[1]
-P = dict(l.strip().split("=", 1) for l in open(os.path.join(W, "params")) if "=" in l)
-rtt = float(P["rtt_ms"])
-
-sys.path.insert(0, os.environ["OB_LIB"])
-from probes import load_events, load_pair
-
-# Everything in CLOCK_BOOTTIME.
-pair = load_pair(W)
-xy, yx, boff, rtoff = pair.xy, pair.yx, pair.boff, pair.rtoff
-evx = load_events(os.path.join(W, "events-x.jsonl"))
-evy = load_events(os.path.join(W, "events-y.jsonl"))
-
-sw = []
-for line in open(os.path.join(W, "moves.txt")):
-    f = line.split()
-    if len(f) >= 6 and int(f[3]):
-        sw.append(dict(label=f[2], t0=int(f[3]), src=f[4], kind="move"))
-    elif len(f) >= 6:
-        # No ftrace: X's sa-moved event after the previous switch.
-        prev = max([s["t0"] for s in sw], default=0)
-        e = next((e for e in evx if e.get("type") == "sa-moved" and e["time-ns"] > prev + 10**8), None)
-        if e:
-            sw.append(dict(label=f[2], t0=e["time-ns"], src="sa-moved", kind="move"))
-mpath = os.path.join(W, "marks.txt")
-if os.path.exists(mpath):
-    for line in open(mpath):
-        label, rt = line.split()
-        sw.append(dict(label=label, t0=int(rt) - rtoff + boff, src="user", kind="mark"))
-sw.sort(key=lambda s: s["t0"])
-
-def window(rows, lo, hi):
-    sends = [r[1] for r in rows]
-    # From the last probe delivered before the window: an outage that
-    # begins just before it is counted whole.
-    rec = rows[max(bisect.bisect_left(sends, lo) - 1, 0):bisect.bisect_left(sends, hi)]
-    if len(rec) < 2:
-        return None
-    have = set(r[0] for r in rec)
-    lost = sum(1 for s in range(rec[0][0], rec[-1][0] + 1) if s not in have)
-    recv = sorted(r[2] for r in rec)
-    gaps = [(b - a, a) for a, b in zip(recv, recv[1:])]
-    g, at = max(gaps)
-    return dict(gap=g / 1e6, at=(at - lo) / 1e6, lost=lost)
-
-def encap_events(evs, lo, hi):
-    return [e["time-ns"] for e in evs if e.get("type") == "encap-changed" and lo <= e["time-ns"] < hi]
-
-res = []
-for i, s in enumerate(sw):
-    if s["label"] in ("unblock", "reset"):
-        continue
-    lo = s["t0"] - 3 * 10**8
-    hi = sw[i + 1]["t0"] - 3 * 10**8 if i + 1 < len(sw) else float("inf")
-    for d, rows, evs in (("x2y", xy, evx), ("y2x", yx, evy)):
-        w = window(rows, lo, hi)
-        if w:
-            res.append(dict(label=s["label"], dir=d, t0src=s["src"], **w))
-        # The sender's own switch to plain ESP within the window.
-        for t in encap_events(evs, s["t0"], hi)[-1:]:
-            w = window(rows, t - 3 * 10**8, t + 10**9)
-            if w:
-                res.append(dict(label=s["label"] + "/encap-switch", dir=d,
-                                t0src="encap-changed", at_ms=(t - s["t0"]) / 1e6, **w))
-
-# Noise floor: longest gap per 1 s in the quietest stretches (before the
-# first switch, after setup).
-def floor(rows):
-    if not sw:
-        return None
-    t = sw[0]["t0"] - 3 * 10**8
-    w = window(rows, t - 10**9, t)
-    return w["gap"] if w else None
-
-lines = ["switch,dir,t0_src,gap_ms,gap_rtt,lost,encap_switch_after_t0_ms"]
-for r in res:
-    lines.append("%s,%s,%s,%.1f,%.2f,%d,%s" % (r["label"], r["dir"], r["t0src"], r["gap"],
-                 r["gap"] / rtt, r["lost"], "%.1f" % r["at_ms"] if "at_ms" in r else ""))
-open(os.path.join(W, "switch.csv"), "w").write("\n".join(lines) + "\n")
-
-out = ["Switch outages (longest delivery gap), netem RTT %.0f ms (ping inner %s ms), probes every %s us, kernel %s"
-       % (rtt, P.get("ping_inner_ms", "-"), P.get("interval_us"), P.get("kernel"))]
-for d in ("x2y", "y2x"):
-    f = floor(xy if d == "x2y" else yx)
-    if f is not None:
-        out.append("  noise floor %s (longest gap in 1 s before the first switch): %.1f ms" % (d, f))
-labels = []
-for r in res:
-    if r["label"] not in labels:
-        labels.append(r["label"])
-for l in labels:
-    for d in ("x2y", "y2x"):
-        v = [r for r in res if r["label"] == l and r["dir"] == d]
-        if not v:
-            continue
-        g = [r["gap"] for r in v]
-        lost = [r["lost"] for r in v]
-        out.append("  %-26s %s  gap median %7.1f ms (%5.2f RTT)  max %7.1f ms (%5.2f RTT)  lost median %4d max %4d  n=%d"
-                   % (l, d.replace("2", "->").upper(), statistics.median(g), statistics.median(g) / rtt,
-                      max(g), max(g) / rtt, statistics.median(lost), max(lost), len(v)))
-text = "\n".join(out)
-print(text)
-open(os.path.join(W, "summary.txt"), "w").write(text + "\n")
-print("\nCSV (switch.csv):")
-print("\n".join(lines))
-PYEOF
+	python3 "$BENCH_LIB/switch_analysis.py" "$OB_W"
 }
 
 sw_main() {
-	local reps=3 rtt=100 interval=2000 out='' host=0
+	local reps=3 rtt=100 interval=2000
 	SW_SETTLE=2
+	bench_init switch-outage "${BASH_SOURCE[0]}" '^# Setup:'
 	while (($#)); do
 		case $1 in
 		--reps) reps=$2; shift 2 ;;
 		--rtt) rtt=$2; shift 2 ;;
 		--interval-us) interval=$2; shift 2 ;;
 		--settle) SW_SETTLE=$2; shift 2 ;;
-		--out) out=$2; shift 2 ;;
-		--host) host=1; shift ;;
-		-h | --help) sed -n '/^# Usage:/,/^# Setup:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-		*) sw_err "unknown option $1"; return 2 ;;
+		*) bench_opt "$@" || return; shift "$BENCH_SHIFT" ;;
 		esac
 	done
 	[[ $reps =~ ^[0-9]+$ && $rtt =~ ^[0-9]+$ && $interval =~ ^[0-9]+$ && $SW_SETTLE =~ ^[0-9.]+$ ]] ||
 		{ sw_err "numeric arguments expected"; return 2; }
 	((rtt >= 2)) || { sw_err "--rtt must be at least 2 ms"; return 2; }
-	if [[ -z ${XM_VM:-} ]] && ((!host)); then
-		sw_err "runs inside the test VM (tests/vm/run-vm.sh ... -- bench/switch-outage.sh); --host to run here"
-		return 2
-	fi
-	((EUID == 0)) || { sw_err "must run as root"; return 4; }
-	if [[ -z $out ]]; then
-		if [[ -n ${XM_OUT:-} ]]; then
-			out=$XM_OUT/switch-outage-${rtt}ms
-		else
-			out=$(mktemp -d /tmp/switch-outage.XXXXXX)
-		fi
-	fi
+	bench_vm_check || return
+	bench_out "switch-outage-${rtt}ms" || return 1
 	ob_begin "$(mktemp -d /tmp/switch-work.XXXXXX)" "$rtt" "$interval" || return 1
 	: >"$OB_W/marks.txt"
 	trap 'ob_cleanup' EXIT
@@ -277,7 +157,7 @@ sw_main() {
 	done
 	ob_stop_all
 	sw_analyze
-	mkdir -p "$out" && cp -r "$OB_W"/. "$out"/ && ob_log "results in $out"
+	bench_finish "$OB_W"
 	((SW_FAILED == 0)) || { sw_err "$SW_FAILED switch(es) failed"; return 1; }
 	return 0
 }

@@ -59,6 +59,7 @@ demo_sas() {
 	local ex=$repo/Documentation/examples/strongswan
 	ss_start "$NS_Y" gw "$ex/gateway" && ss_start "$NS_X" mob "$ex/mobile" &&
 		ss_initiate mob home || return
+	# shellcheck disable=SC2016 # expanded by eval, on each try
 	busywait 10000 eval '[[ -n $(demo_conn "$NS_X") && -n $(demo_conn "$NS_Y") ]]' || return
 	OB_CONN=$(demo_conn "$NS_X")
 }
@@ -72,53 +73,8 @@ demo_conn() {
 # both sides, merged by time, relative to the first line after SINCE
 # (HH:MM:SS.ffffff).
 demo_timeline() {
-	python3 - "$1" "$DEMO_W/mon-x.jsonl" "$DEMO_W/mon-y.jsonl" "$(ss_log mob)" "$(ss_log gw)" <<'PY'
-import json, re, sys, time
-since = sys.argv[1]
-keys = re.compile(r"xfrm-mobility|rekeying CHILD_SA|CHILD_SA \S+ established|"
-                  r"closing CHILD_SA|updating SAD entry|endpoint changed|"
-                  r"(generating|parsed) CREATE_CHILD_SA|INFORMATIONAL \S+ \d+ \[ D \]|"
-                  r"deleting SAD entry")
-# Module events carry CLOCK_BOOTTIME; charon logs local wall-clock time.
-off = time.clock_gettime(time.CLOCK_REALTIME) - time.clock_gettime(time.CLOCK_BOOTTIME)
-def sec(t):
-    h, m, s = t.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
-def wall(ns):
-    e = ns / 1e9 + off
-    lt = time.localtime(e)
-    return lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec + e % 1
-rows = []
-for path, who in zip(sys.argv[2:], ["X module", "Y module", "X charon", "Y charon"]):
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        continue
-    for l in lines:
-        if l.startswith("{"):
-            try:
-                e = json.loads(l)
-            except ValueError:
-                continue
-            out = [a for a in e.get("sas", []) if a.get("dir") == "out"]
-            text = "%s seq %s" % (e.get("type"), e.get("seq", "-"))
-            if out:
-                a = out[0]
-                text += "  out %s %s -> %s %s" % (a.get("spi"), a.get("saddr"), a.get("daddr"), a.get("encap"))
-            t = wall(e["time-ns"])
-        else:
-            m = re.match(r"(\d\d:\d\d:\d\d\.\d+) \d+\[\w+\] (.*)", l)
-            if not m or not keys.search(m.group(2)):
-                continue
-            t, text = sec(m.group(1)), m.group(2)
-        if t >= sec(since):
-            rows.append((t, who, text))
-rows.sort()
-if rows:
-    t0 = rows[0][0]
-    for t, who, text in rows:
-        print("  %+9.1f ms  %-9s %s" % ((t - t0) * 1000, who, text[:100]))
-PY
+	python3 "$repo/bench/lib/demo_timeline.py" "$1" "$DEMO_W/mon-x.jsonl" "$DEMO_W/mon-y.jsonl" \
+		"$(ss_log mob)" "$(ss_log gw)"
 }
 
 say() { printf '%s\n' "$*"; }
@@ -225,6 +181,7 @@ in_vm() {
 	since=$(date +%H:%M:%S.%N)
 	say "  swanctl --rekey --child home on X: charon negotiates new SAs from X's"
 	say "  current address and installs them there; the module adopts them."
+	# shellcheck disable=SC2016 # expanded by eval, on each try
 	if ss_swanctl mob --rekey --child home >/dev/null 2>&1 &&
 	   busywait 15000 eval '[[ $(mob_field "$NS_X" out 7) != "$old_spi" ]]' &&
 	   busywait 10000 mob_ping_x2y && busywait 10000 mob_ping_y2x; then

@@ -46,7 +46,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from probes import load_events, load_pair, load_pcap  # noqa: E402

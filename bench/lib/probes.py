@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Loaders shared by the benchmark analyses (bench/lib/analyze.py and the
-# inline analyses of bench/outage.sh and bench/switch-outage.sh, which put
-# this directory on sys.path).
+# Loaders shared by the benchmark analyses (bench/lib/analyze.py,
+# outage_analysis.py and switch_analysis.py).
 #
 #   load_probes(path)           received probes of tests/tools/prober.c:
 #                               sorted (seq, send_ns, recv_ns), CLOCK_MONOTONIC,

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Helpers shared by the summaries of bench/dataplane.sh and bench/scale.sh."""
+"""Helpers shared by the summaries of the VM benchmarks (bench/lib/*_report.py,
+*_analysis.py)."""
 
 import os
 

@@ -24,7 +24,7 @@
 # address and Y's NAT mapping updates from them).
 
 # shellcheck source=tests/selftests/lib/strongswan.sh
-. "$HB_REPO/tests/selftests/lib/strongswan.sh"
+. "$BENCH_REPO/tests/selftests/lib/strongswan.sh"
 
 # hb_ss_conf DIR NAME VARIANT ROLE: strongswan.conf and swanctl.conf.
 hb_ss_conf() {
@@ -125,10 +125,10 @@ hb_ss_adopted() {
 # The plugin: XM_SS_PLUGIN (bench/run.sh builds and passes it), else the
 # repository's build/strongswan.
 hb_ss_module_setup() {
-	local base=/tmp/hb-ss-module ex=$HB_REPO/Documentation/examples/strongswan
+	local base=/tmp/hb-ss-module ex=$BENCH_REPO/Documentation/examples/strongswan
 	rm -rf "$base"
 	ss_available || { echo "strongSwan (charon, swanctl) missing" >&2; return 4; }
-	SS_PLUGIN=${XM_SS_PLUGIN:-$HB_REPO/build/strongswan/libstrongswan-xfrm-mobility.so}
+	SS_PLUGIN=${XM_SS_PLUGIN:-$BENCH_REPO/build/strongswan/libstrongswan-xfrm-mobility.so}
 	[[ -r $SS_PLUGIN ]] || { echo "no xfrm-mobility charon plugin at $SS_PLUGIN (make strongswan-plugin)" >&2; return 4; }
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan || return
 	SS_RUN=$base/run

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# The systems compared by bench/handover.sh (source after netns.sh,
-# mobility.sh and bench/outage.sh).  Each system NAME provides
+# The systems compared by bench/handover.sh (source after bench/outage.sh,
+# which sources bench/lib/common.sh).  Each system NAME provides
 #
 #   sys_NAME_setup    the tunnel X <-> Y on the current topology, X at its
 #                     direct address (inner addresses X_INNER4 <-> Y_INNER4
@@ -26,7 +26,6 @@
 
 # shellcheck disable=SC2317 # functions called through "sys_${name}_..."
 
-HB_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HB_SW=''
 HB_PIDS=()
 
@@ -88,12 +87,7 @@ sys_wireguard_start() { :; }
 # hb_encap_sock NS: hold a UDP_ENCAP_ESPINUDP socket on port 4500 (what an
 # IKE daemon would hold) so that ESP-in-UDP is decapsulated.
 hb_encap_sock() {
-	hb_bg ip netns exec "$1" python3 -c '
-import signal, socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 4500))
-s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP, UDP_ENCAP_ESPINUDP
-signal.pause()'
+	hb_bg ip netns exec "$1" python3 "$BENCH_LIB/encap_sock.py"
 }
 
 sys_stock_setup() {
@@ -104,9 +98,9 @@ sys_stock_setup() {
 }
 
 sys_stock_start() {
-	hb_bg "$HB_LIB/xfrm-mover.sh" x "$NS_X" "$X_A4" "$Y_WAN4" "$MOB_SPI_YX" "$MOB_SPI_XY" \
+	hb_bg "$BENCH_LIB/xfrm-mover.sh" x "$NS_X" "$X_A4" "$Y_WAN4" "$MOB_SPI_YX" "$MOB_SPI_XY" \
 		"$MOB_KEY_YX" "$MOB_KEY_XY" "$X_INNER4/32" 10.88.0.0/24 "$HB_SW/mover-x.log"
-	hb_bg "$HB_LIB/xfrm-mover.sh" y "$NS_Y" "$Y_WAN4" "$X_A4" "$MOB_SPI_XY" "$MOB_SPI_YX" \
+	hb_bg "$BENCH_LIB/xfrm-mover.sh" y "$NS_Y" "$Y_WAN4" "$X_A4" "$MOB_SPI_XY" "$MOB_SPI_YX" \
 		"$MOB_KEY_XY" "$MOB_KEY_YX" 10.88.0.0/24 "$X_INNER4/32" "$HB_SW/mover-y.log"
 	busywait 5000 grep -q 'start y' "$HB_SW/mover-y.log" &&
 		busywait 5000 grep -q 'start x' "$HB_SW/mover-x.log"
@@ -115,7 +109,7 @@ sys_stock_start() {
 # --- strongSwan ----------------------------------------------------------------
 
 # shellcheck source=bench/lib/strongswan.sh
-. "$HB_LIB/strongswan.sh"
+. "$BENCH_LIB/strongswan.sh"
 
 sys_mobike_setup() { hb_ss_setup mobike; }
 sys_mobike_start() { :; }
