@@ -7,7 +7,8 @@
 #                        configures the matching strongSwan source once)
 #   make KDIR=<dir>      module against another kernel headers tree
 #   make modules-all     module for every test kernel (build/<krel>/), W=1 C=1,
-#                        warnings are errors
+#                        warnings are errors; XM_FAULT_INJECTION=1: the test
+#                        build with fault points (build/<krel>-fault/)
 #   make check           the whole test suite (installs its dependencies)
 #   make demo            the handover demo in a VM
 #   make bench [FULL=1]  handover latency of the module (set up by strongSwan and
@@ -31,7 +32,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KERNELRELEASE)/build) \
 MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
 	$(wildcard include/uapi/linux/*.h)
 
-.PHONY: all module mobctl strongswan-plugin install-strongswan-plugin modules-all module-for unit fuzz regen regen-check \
+.PHONY: all module mobctl tools strongswan-plugin install-strongswan-plugin modules-all module-for unit fuzz regen regen-check \
 	deps check demo bench bench-doc bench-dataplane bench-scale style install \
 	clean
 
@@ -44,18 +45,26 @@ module:
 mobctl:
 	$(MAKE) -C tools/mobctl
 
+# Helper programs of the selftests and benchmarks (build/tools/).
+tools:
+	$(MAKE) -C tests/tools
+
 strongswan-plugin:
 	$(MAKE) -C tools/strongswan
 
 # Build in a shadow tree per kernel so that both kernels' objects coexist.
+# XM_FAULT_INJECTION=1 builds the test build (fault points, src/fault.h)
+# into build/<krel>-fault/ instead.
+MODULE_BDIR = build/$(KREL)$(if $(filter 1,$(XM_FAULT_INJECTION)),-fault)
+
 module-for:
 	@test -n "$(KREL)" -a -n "$(KDIR)" || { echo "usage: make module-for KREL=<krel> KDIR=<headers>" >&2; exit 2; }
-	@rm -rf build/$(KREL) && mkdir -p build/$(KREL)
-	@cp -r --parents $(MODULE_SRCS) build/$(KREL)/
-	@echo "  BUILD   build/$(KREL)/xfrm_mobility.ko (W=1 C=1)"
-	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/build/$(KREL) W=1 C=1 modules \
-		> build/$(KREL)/build.log 2>&1 || { cat build/$(KREL)/build.log; exit 1; }
-	@if grep -E '(warning|error):' build/$(KREL)/build.log; then \
+	@rm -rf $(MODULE_BDIR) && mkdir -p $(MODULE_BDIR)
+	@cp -r --parents $(MODULE_SRCS) $(MODULE_BDIR)/
+	@echo "  BUILD   $(MODULE_BDIR)/xfrm_mobility.ko (W=1 C=1)"
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$(MODULE_BDIR) W=1 C=1 modules \
+		> $(MODULE_BDIR)/build.log 2>&1 || { cat $(MODULE_BDIR)/build.log; exit 1; }
+	@if grep -E '(warning|error):' $(MODULE_BDIR)/build.log; then \
 		echo "build for $(KREL) has warnings" >&2; exit 1; fi
 	@echo "  OK      $(KREL): 0 warnings"
 

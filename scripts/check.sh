@@ -7,8 +7,9 @@
 #   kernels   scripts/kernels.sh: every series in XM_CHECK_SERIES
 #             (default "6.1 6.12") must have a bootable kernel + headers
 #   module    make module-for KREL=<krel> KDIR=<kdir> per kernel (W=1 C=1,
+#             and again with XM_FAULT_INJECTION=1 into build/<krel>-fault/,
 #             warnings are errors) -> build/<krel>/xfrm_mobility.ko
-#   mobctl    make mobctl
+#   mobctl    make mobctl, make tools (tests/tools: the selftests' flooder)
 #   plugin    make strongswan-plugin (the charon plugin; fetches the
 #             strongSwan source of the installed version once)
 #   regen     make regen-check
@@ -145,11 +146,17 @@ if want_stage module; then
 		fi
 		build_ok[$krel]=$rc
 		((rc == 0)) && ko_for[$krel]=$ko
+		# The test build with fault points (src/fault.h), loaded by the
+		# tests of the move's error paths only.
+		run_make "module $ser test build ($krel)" "$logdir/module-$krel-fault.log" \
+			module-for "KREL=$krel" "KDIR=$kdir" XM_FAULT_INJECTION=1
 	done
 fi
 
 # --- userspace ---------------------------------------------------------------
 want_stage mobctl && run_make mobctl "$logdir/mobctl.log" mobctl
+# The selftests' flooder (handover_atomic.sh) and the benchmarks' tools.
+want_stage mobctl && run_make "test tools" "$logdir/tools.log" tools
 want_stage plugin && run_make "strongswan plugin" "$logdir/plugin.log" strongswan-plugin
 want_stage regen && run_make regen-check "$logdir/regen-check.log" regen-check
 

@@ -7,10 +7,12 @@
 struct xfrm_state;
 struct xfrm_encap_tmpl;
 
-struct xfrm_state *xm_state_clone(struct xfrm_state *x,
-				  const xfrm_address_t *saddr,
-				  const xfrm_address_t *daddr,
-				  const struct xfrm_encap_tmpl *encap,
-				  u32 oseq_gap);
+struct xfrm_state *xm_state_prepare(struct xfrm_state *x,
+				    const xfrm_address_t *saddr,
+				    const xfrm_address_t *daddr,
+				    const struct xfrm_encap_tmpl *encap);
+int xm_state_switch(struct xfrm_state *x, struct xfrm_state *xc);
+int xm_state_switch_back(struct xfrm_state *xc, struct xfrm_state *x);
+void xm_state_discard(struct xfrm_state *xc);
 
 #endif /* _XM_CLONE_H */

@@ -39,7 +39,7 @@ static inline struct nlattr **xm_dump_attrs(struct netlink_callback *cb)
 
 /*
  * Fields of struct xfrm_state that only some kernels have; see
- * xm_state_clone(). 6.1 has none of them.
+ * xm_state_prepare(). 6.1 has none of them.
  */
 #include <net/xfrm.h>
 

@@ -96,7 +96,7 @@ static int gateway_move(struct xm_conn *conn, const struct xm_msg *m,
 {
 	int err;
 
-	err = xm_sa_move(conn, to, NULL);
+	err = xm_sa_move(conn, from, to, NULL);
 	if (!err && to->in_plain)
 		err = xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN);
 	if (err) {
@@ -243,7 +243,7 @@ void xm_gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
  */
 void xm_gateway_follow_rebinding(struct xm_conn *conn)
 {
-	struct xm_endpoints ep;
+	struct xm_endpoints from, ep;
 	struct xm_sa_info in;
 	__be32 addr;
 	__be16 port;
@@ -267,9 +267,10 @@ void xm_gateway_follow_rebinding(struct xm_conn *conn)
 	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
 	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
 		      !in.encap_type;
+	from = ep;
 	ep.remote.a4 = addr;
 	ep.remote_port = port;
-	if (xm_sa_move(conn, &ep, NULL))
+	if (xm_sa_move(conn, &from, &ep, NULL))
 		return;
 	xm_stat_inc(conn, XM_STAT_REBINDINGS);
 	xm_event_sa_moved(conn, 0, conn->nat);

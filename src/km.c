@@ -48,8 +48,9 @@ static void xm_km_resolve(struct xm_conn *conn)
 	 */
 	if (xm_sa_resolve(conn, NULL))
 		return;
-	xm_reg_sas_changed(conn);
+	/* Indexed first: the repair below may make the new SA plain. */
 	xm_conn_index_spi(conn);
+	xm_reg_sas_changed(conn);
 	if (in != conn->sa[XFRM_MOBILITY_DIR_IN].spi ||
 	    out != conn->sa[XFRM_MOBILITY_DIR_OUT].spi)
 		xm_event_sa_updated(conn);
@@ -181,6 +182,12 @@ static void xm_km_kick(struct xm_net *xn, u32 reqid)
  */
 static int xm_km_notify(struct xfrm_state *x, const struct km_event *c)
 {
+	/*
+	 * The module's own moves: it knows where it put the SAs. Softirq
+	 * notifications (expiries) on the mover's CPU are not its own.
+	 */
+	if (x && in_task() && READ_ONCE(xm_net(xs_net(x))->km_self) == current)
+		return 0;
 	switch (c->event) {
 	case XFRM_MSG_NEWSA:
 	case XFRM_MSG_UPDSA:

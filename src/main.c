@@ -9,6 +9,7 @@
 #include <linux/module.h>
 
 #include "conn.h"
+#include "fault.h"
 #include "km.h"
 #include "netlink.h"
 #include "polmap.h"
@@ -75,6 +76,7 @@ static int __init xm_init(void)
 	if (err)
 		goto err_rx;
 
+	xm_fault_init();
 	pr_info("loaded\n");
 	return 0;
 
@@ -91,6 +93,7 @@ err_reg:
 
 static void __exit xm_exit(void)
 {
+	xm_fault_exit();
 	/* No new request can start once the family is gone. */
 	xm_netlink_uninit();
 	/* No hook runs once this returns; queued messages remain. */

@@ -97,6 +97,7 @@ static void send_rreq(struct xm_conn *conn)
 int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 		       struct netlink_ext_ack *extack)
 {
+	enum xfrm_mobility_conn_state state;
 	struct xm_endpoints from, to;
 	int err;
 
@@ -107,7 +108,9 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 				   "only a mobile connection can hand over");
 		return -EINVAL;
 	}
-	if (xm_sa_check(conn) != XFRM_MOBILITY_CONN_STATE_OK ||
+	state = xm_sa_check(conn);
+	xm_conn_index_spi(conn);
+	if (state != XFRM_MOBILITY_CONN_STATE_OK ||
 	    xm_sa_endpoints(conn, &from)) {
 		NL_SET_ERR_MSG_MOD(extack, "the connection's SAs are gone");
 		return -ENOENT;
@@ -142,7 +145,7 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	 */
 	to.in_plain = xm_plain_allowed(conn);
 
-	err = xm_sa_move(conn, &to, extack);
+	err = xm_sa_move(conn, &from, &to, extack);
 	if (!err && to.in_plain)
 		err = xm_sa_make_plain(conn, XFRM_MOBILITY_DIR_IN);
 	if (err) {
@@ -314,7 +317,7 @@ void xm_mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 	    msg->observed.sport != from.remote_port) {
 		to = from;
 		to.remote_port = msg->observed.sport;
-		if (!xm_sa_move(conn, &to, NULL))
+		if (!xm_sa_move(conn, &from, &to, NULL))
 			xm_event_sa_moved(conn, m->seq, conn->nat);
 	}
 	xm_event_rrep_received(conn, m->seq, conn->nat);

@@ -6,11 +6,8 @@
 
 struct netlink_ext_ack;
 
-/* Gap left in the outbound sequence space by a move, see xm_sa_move(). */
-#define XM_SEQ_GAP	4096
-
-int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *to,
-	       struct netlink_ext_ack *extack);
+int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *from,
+	       const struct xm_endpoints *to, struct netlink_ext_ack *extack);
 int xm_sa_make_plain(struct xm_conn *conn, int dir);
 
 #endif /* _XM_MOVE_H */

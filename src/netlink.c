@@ -260,6 +260,7 @@ int xfrm_mobility_nl_conn_get_dumpit(struct sk_buff *skb,
 		}
 
 		state = xm_sa_check(conn);
+		xm_conn_index_spi(conn);
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &xfrm_mobility_nl_family,
 				  NLM_F_MULTI, XFRM_MOBILITY_CMD_CONN_GET);

@@ -81,8 +81,8 @@ static bool want_in_plain(const struct xm_conn *conn)
  *   daemon's word alone: only an authenticated packet or a registration
  *   moves the SAs.
  *
- * The module's own moves come back here as well (the key manager sees
- * them); they leave the SAs as recorded, and nothing is done.
+ * The module's own moves do not come here: its key manager ignores the
+ * notifications the module sends for them (move.c).
  *
  * Context: process context, &xm_net.lock held.
  */

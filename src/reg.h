@@ -84,16 +84,6 @@ static inline u16 xm_view_family(const struct xm_view *v)
 	return v->family == XM_FAMILY_IPV4 ? AF_INET : AF_INET6;
 }
 
-static inline bool xm_ep_same(const struct xm_endpoints *a,
-			      const struct xm_endpoints *b)
-{
-	return xfrm_addr_equal(&a->local, &b->local, a->family) &&
-	       xfrm_addr_equal(&a->remote, &b->remote, a->family) &&
-	       a->encap_type == b->encap_type &&
-	       a->local_port == b->local_port &&
-	       a->remote_port == b->remote_port;
-}
-
 /**
  * xm_view_to_ep() - an address of a view as an XFRM address
  * @family: AF_INET or AF_INET6

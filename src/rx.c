@@ -346,6 +346,20 @@ static int xm_esp4_cb(struct sk_buff *skb, int err)
 		rcu_read_unlock();
 		return 1;
 	}
+	/*
+	 * Admitted by an SA that a move has stopped since (or that was
+	 * deleted), its replay window advanced after the switch: the copy's
+	 * window does not hold it, so the copy would accept a replay of it.
+	 * Drop it (counted as XfrmInStateInvalid), so that no packet is
+	 * delivered by both (see clone.c). SAs of ip_vti tunnels never get
+	 * here: vti's callback ends the chain before ours.
+	 */
+	if (unlikely(READ_ONCE(x->km.state) != XFRM_STATE_VALID)) {
+		XFRM_INC_STATS(xs_net(x), LINUX_MIB_XFRMINSTATEINVALID);
+		tuple_take(skb, x->id.spi, NULL, NULL);
+		rcu_read_unlock();
+		return -EINVAL;
+	}
 
 	off = reg_payload(skb, conn, &isrc, &idst, &len);
 	if (off < 0) {

@@ -173,6 +173,7 @@ struct state_walk {
 	const struct xm_conn *conn;
 	const struct tmpl_walk *tmpl;
 	struct xm_sa_id sa[2];
+	time64_t added[2];
 	bool in_replay;
 };
 
@@ -200,31 +201,44 @@ void xm_sa_set_id(struct xm_sa_id *id, const struct xfrm_state *x)
 }
 
 /*
- * Runs under xfrm_state_lock with BH off. The walk visits the newest states
- * first (__xfrm_state_insert() adds at the head of the list), so the first
- * match of each direction is the newest SA (the one a rekey installed last)
- * and later, older matches are ignored.
+ * Whether @x is newer than the SA chosen so far for @dir: the one added
+ * last (a rekey's), by add time. Moves copy the add time of the SA they
+ * replace (its lifetimes keep counting), so a moved SA, although inserted
+ * after a rekey's, does not win over it. At equal times the first one
+ * the walk visits wins: __xfrm_state_insert() adds at the head of the
+ * list.
  */
+static bool newer(struct state_walk *w, int dir, const struct xfrm_state *x)
+{
+	return !w->sa[dir].family || x->curlft.add_time > w->added[dir];
+}
+
+/* Runs under xfrm_state_lock with BH off. */
 static int find_states(struct xfrm_state *x, int count, void *data)
 {
 	struct state_walk *w = data;
 	const struct tmpl_walk *t = w->tmpl;
 	u16 family = t->family;
+	int dir;
 
 	if (!conn_owns_state(w->conn, x) || x->props.family != family ||
 	    x->km.state != XFRM_STATE_VALID)
 		return 0;
 
 	if (xfrm_addr_equal(&x->id.daddr, &t->remote, family) &&
-	    xfrm_addr_equal(&x->props.saddr, &t->local, family)) {
-		if (!w->sa[XFRM_MOBILITY_DIR_OUT].family)
-			xm_sa_set_id(&w->sa[XFRM_MOBILITY_DIR_OUT], x);
-	} else if (xfrm_addr_equal(&x->id.daddr, &t->local, family) &&
-		 xfrm_addr_equal(&x->props.saddr, &t->remote, family) &&
-		 !w->sa[XFRM_MOBILITY_DIR_IN].family) {
-		xm_sa_set_id(&w->sa[XFRM_MOBILITY_DIR_IN], x);
+	    xfrm_addr_equal(&x->props.saddr, &t->local, family))
+		dir = XFRM_MOBILITY_DIR_OUT;
+	else if (xfrm_addr_equal(&x->id.daddr, &t->local, family) &&
+		 xfrm_addr_equal(&x->props.saddr, &t->remote, family))
+		dir = XFRM_MOBILITY_DIR_IN;
+	else
+		return 0;
+	if (!newer(w, dir, x))
+		return 0;
+	xm_sa_set_id(&w->sa[dir], x);
+	w->added[dir] = x->curlft.add_time;
+	if (dir == XFRM_MOBILITY_DIR_IN)
 		w->in_replay = xm_sa_has_replay_window(x);
-	}
 	return 0;
 }
 
@@ -413,8 +427,9 @@ bool xm_sa_has_replay_window(const struct xfrm_state *x)
  * @conn: connection
  *
  * When an SA is gone (a rekey replaced it, or it was deleted), look again
- * by reqid, so that SAs installed by a rekey are adopted. The outbound
- * policy is looked up as well.
+ * by reqid, so that SAs installed by a rekey are adopted; the caller then
+ * indexes the inbound SA again (xm_conn_index_spi()). The outbound policy
+ * is looked up as well.
  *
  * Context: process context, &xm_net.lock held.
  * Return: the connection state to report.

@@ -92,6 +92,17 @@ struct xm_endpoints {
 	bool in_plain;
 };
 
+/* Whether @a and @b are the same endpoints, @in_plain aside. */
+static inline bool xm_ep_same(const struct xm_endpoints *a,
+			      const struct xm_endpoints *b)
+{
+	return xfrm_addr_equal(&a->local, &b->local, a->family) &&
+	       xfrm_addr_equal(&a->remote, &b->remote, a->family) &&
+	       a->encap_type == b->encap_type &&
+	       a->local_port == b->local_port &&
+	       a->remote_port == b->remote_port;
+}
+
 /**
  * struct xm_net - per network namespace state
  * @net: the namespace
@@ -124,6 +135,9 @@ struct xm_endpoints {
  * @pols_built: @pols holds every policy (built by one walk, kept current
  *	by policy notifications); under @pols' lock
  * @km_dying: set at namespace exit, stops @km_work from being queued
+ * @km_self: the task that is notifying key managers of the module's own
+ *	SA changes (move.c), whose notifications the module's key manager
+ *	ignores; NULL otherwise
  * @km_maps: ids of gateway connections whose peer showed a new outer
  *	source (&xm_conn_gateway.src_addr, set by the receive hooks) since @km_work
  *	last took them (keys; its own lock, taken with BH off)
@@ -145,6 +159,7 @@ struct xm_net {
 	struct xarray km_pending;
 	bool km_all;
 	bool km_dying;
+	struct task_struct *km_self;
 	struct xarray km_maps;
 	struct xarray pols;
 	bool pols_built;
