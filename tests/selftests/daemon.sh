@@ -20,21 +20,11 @@
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$dir/lib/ktap.sh"
-. "$dir/lib/netns.sh"
+# shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
 
-ktap_header
-ktap_require_root
-ktap_require_cmd ip nft ping awk
-
-mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
-
-if ! ns_topo_mobility >/dev/null 2>&1; then
-	ktap_fail "topology" "ns_topo_mobility failed"
-	ktap_finished
-fi
-mob_tunnel udp || { ktap_fail "ip xfrm setup"; ktap_finished; }
+mob_test_init ip nft ping awk
+mob_topo udp
 
 # "encap always": the checks below expect ESP-in-UDP on every path, as in
 # handover.sh (encap.sh covers the switch to plain ESP).
@@ -47,7 +37,7 @@ ktap_check "baseline Y->X" mob_ping_y2x
 
 log=$(mktemp)
 ns_cleanup_add "rm -f $log"
-"$MOBCTL" -n "$NS_X" daemon -v >"$log" 2>&1 &
+ktap_bg -o "$log" "$MOBCTL" -n "$NS_X" daemon -v
 dpid=$!
 ns_cleanup_add "kill $dpid 2>/dev/null"
 
@@ -55,18 +45,17 @@ ns_cleanup_add "kill $dpid 2>/dev/null"
 handover_lines() { grep -c ', handover ' "$log"; }
 trigger_lines() { grep -c '] rtnetlink: ' "$log"; }
 triggers_above() { (($(trigger_lines) > $1)); }
+handovers_are() { [[ $(handover_lines) == "$1" ]]; }
+show_log() { cat "$log"; }
 
 # "watching" is printed once subscribed, before the first pass; the first
 # pass must find X in place.
-if busywait 10000 grep -q 'daemon: watching' "$log"; then
-	ktap_pass "daemon started"
-else
-	ktap_fail "daemon started" "$(cat "$log")"
+if ! ktap_check "daemon started" busywait 10000 grep -q 'daemon: watching' "$log"; then
+	ktap_diag "$(show_log)"
 	ktap_finished
 fi
 ns_sleep 0.5
-[[ $(handover_lines) == 0 ]] && ktap_pass "no handover at start (X in place)" ||
-	ktap_fail "no handover at start (X in place)" "$(cat "$log")"
+ktap_check "no handover at start (X in place)" handovers_are 0 || ktap_diag "$(show_log)"
 
 # Seconds since midnight of a "[YYYY-MM-DDTHH:MM:SS.UUUUUU+ZZZZ]" stamp:
 # reaction time from the last rtnetlink batch to each handover request.
@@ -82,65 +71,51 @@ reaction_times() {
 	}' "$log"
 }
 
-# expect_registered NAME SEEN: Y's SAs reach SEEN, X's registration ends.
-expect_registered() {
-	if mob_wait_field "$NS_Y" out 9 "$2" 15000 &&
-	   mob_wait_field "$NS_X" out 13 registered 15000; then
-		ktap_pass "$1: Y moved its SAs to $2, X registered"
-	else
-		ktap_fail "$1: Y moved its SAs to $2, X registered" \
-			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	fi
+# x_moved_to ADDR [MS]: within MS (default 10 s) X's outbound SA leaves from
+# ADDR, and its inbound SA comes to ADDR; otherwise X and the log are shown.
+x_moved_to() {
+	busywait "${2:-10000}" mob_sa_is x out src "$1" && mob_sa_is x in dst "$1" && return
+	mob_show x
+	show_log
+	return 1
+}
+
+# one_handover_line BEFORE OLD NEW: exactly one handover line since BEFORE,
+# for OLD -> NEW.
+one_handover_line() {
+	local h
+	h=$(grep ', handover ' "$log" | tail -n +$(($1 + 1)))
+	[[ $(handover_lines) == $(($1 + 1)) && $h == *"local $2 -> $3, handover requested" ]] && return
+	show_log
+	return 1
 }
 
 # move_and_check NAME MODE DOWN_OLD(yes|no) SEEN_ADDR NAT_EXPECT(yes|no)
 move_and_check() {
-	local name=$1 mode=$2 down=$3 seen=$4 natted=$5 old xl before port nat h
+	local name=$1 mode=$2 down=$3 seen=$4 natted=$5 old xl before port nat
 	local down_arg=()
 
 	[[ $down == yes ]] && down_arg=(--down-old)
-	old=$(mob_field "$NS_X" out 8)
+	old=$(mob_sa x out src)
 	before=$(handover_lines)
-	if ! ns_move_x "$mode" "${down_arg[@]}" >/dev/null 2>&1; then
+	if ! ktap_run ns_move_x "$mode" "${down_arg[@]}"; then
 		ktap_fail "$name: ns_move_x $mode ${down_arg[*]}"
 		return
 	fi
 	xl=$(ns_x_local_addr4)
 
 	# Nobody calls handover: the daemon must.
-	if mob_wait_field "$NS_X" out 8 "$xl" 10000 && mob_field_is "$NS_X" in 9 "$xl"; then
-		ktap_pass "$name: X moved its SAs to $xl by itself"
-	else
-		ktap_fail "$name: X moved its SAs to $xl by itself" \
-			"$(mobctl -n "$NS_X" show; cat "$log")"
-	fi
-	expect_registered "$name" "$seen"
-	port=$(mob_field "$NS_Y" out 12)
-	nat=$(mob_field "$NS_Y" out 14)
-	if [[ $natted == yes ]]; then
-		[[ $nat != 0x0 && $((nat & 1)) == 1 ]] &&
-			ktap_pass "$name: Y's verdict: source translated ($nat, port $port)" ||
-			ktap_fail "$name: Y's verdict: source translated" "nat=$nat port=$port"
-	else
-		[[ $nat == 0x0 && $port == 4500 ]] &&
-			ktap_pass "$name: Y's verdict: no translation" ||
-			ktap_fail "$name: Y's verdict: no translation" "nat=$nat port=$port"
-	fi
-	[[ $(mob_field "$NS_Y" in 8) == "$seen" && $(mob_field "$NS_Y" in 11) == "$port" ]] &&
-		ktap_pass "$name: Y's inbound SA follows ($seen:$port)" ||
-		ktap_fail "$name: Y's inbound SA follows" "$(mobctl -n "$NS_Y" show)"
+	ktap_check "$name: X moved its SAs to $xl by itself" x_moved_to "$xl"
+	ktap_check "$name: Y moved its SAs to $seen, X registered" mob_registered_at "$seen"
+	read -r port nat <<<"$(mob_sa y out dport nat)"
+	mob_check_verdict "$name" "$natted" "$nat" "$port"
+	ktap_check "$name: Y's inbound SA follows ($seen:$port)" mob_y_in_from "$seen" "$port"
 	ktap_check "$name: traffic X->Y" busywait 10000 mob_ping_x2y
 	ktap_check "$name: traffic Y->X" busywait 10000 mob_ping_y2x
 
 	# Anything the move still had queued has been handled by now.
 	ns_sleep 0.5
-	h=$(grep ', handover ' "$log" | tail -n +$((before + 1)))
-	if [[ $(handover_lines) == $((before + 1)) &&
-	      $h == *"local $old -> $xl, handover requested" ]]; then
-		ktap_pass "$name: one handover line ($old -> $xl)"
-	else
-		ktap_fail "$name: one handover line ($old -> $xl)" "$(cat "$log")"
-	fi
+	ktap_check "$name: one handover line ($old -> $xl)" one_handover_line "$before" "$old" "$xl"
 }
 
 move_and_check "direct->NAT B" nat_b no "$RB_WAN4" yes
@@ -149,17 +124,22 @@ move_and_check "direct->NAT B, break-before-make" nat_b yes "$RB_WAN4" yes
 move_and_check "NAT B->direct, break-before-make" direct yes "$X_A4" no
 
 # A change that leaves the source alone: a pass, and nothing to do.
+# unrelated_route_checked BEFORE TBEFORE: an rtnetlink line after TBEFORE,
+# and still BEFORE handover lines half a second later.
+unrelated_route_checked() {
+	if ! busywait 5000 triggers_above "$2"; then
+		echo "no rtnetlink line: $(show_log)"
+		return 1
+	fi
+	ns_sleep 0.5
+	handovers_are "$1" && return
+	show_log
+	return 1
+}
 before=$(handover_lines)
 tbefore=$(trigger_lines)
-ns_ip "$NS_X" route add 192.0.2.0/24 via "$RA_IN4" >/dev/null 2>&1
-if busywait 5000 triggers_above "$tbefore"; then
-	ns_sleep 0.5
-	[[ $(handover_lines) == "$before" ]] &&
-		ktap_pass "unrelated route: checked, no handover" ||
-		ktap_fail "unrelated route: checked, no handover" "$(cat "$log")"
-else
-	ktap_fail "unrelated route: checked, no handover" "no rtnetlink line: $(cat "$log")"
-fi
+ktap_run ns_ip "$NS_X" route add 192.0.2.0/24 via "$RA_IN4"
+ktap_check "unrelated route: checked, no handover" unrelated_route_checked "$before" "$tbefore"
 
 # A change nobody announces: the daemon does not subscribe to rules, and
 # the kernel also drops routes through a device that lost its last address
@@ -167,57 +147,51 @@ fi
 # after the 250 ms recheck of an announced, unrelated route: only the 1 s
 # recheck can see it. Both go through one long-running "ip -batch" (no
 # exec between the wait and the rule).
-ns_ip "$NS_X" link set xb up >/dev/null 2>&1
+ktap_run ns_ip "$NS_X" link set xb up
 # (after link up the connected route, the nexthop's, may take a moment)
-busywait 3000 ns_ip "$NS_X" route replace default via "$RB_IN4" dev xb \
-	table 100 >/dev/null 2>&1
+ktap_run busywait 3000 ns_ip "$NS_X" route replace default via "$RB_IN4" dev xb table 100
 ns_sleep 3	# IPv6 DAD on xb ends: no batch of its own in the way
-exec {ipb}> >(exec ip -n "$NS_X" -force -batch - >/dev/null 2>&1)
+exec {ipb}> >(exec ip -n "$NS_X" -force -batch - 2>&1 | sed -u 's/^/# /')
+# x_batch LINE: one command for the long-running "ip -batch" in X.
+x_batch() {
+	ktap_diag "+ ip -n $NS_X -batch: $1"
+	echo "$1" >&"$ipb"
+}
 recheck250_lines() { grep -c '] recheck 250 ms' "$log"; }
 recheck250_above() { (($(recheck250_lines) > $1)); }
 before=$(handover_lines)
 rbefore=$(recheck250_lines)
-echo "route add 192.0.2.128/25 via $RA_IN4" >&"$ipb"
+x_batch "route add 192.0.2.128/25 via $RA_IN4"
 if busywait 5000 recheck250_above "$rbefore"; then
-	echo "rule add to $Y_WAN4 lookup 100 pref 100" >&"$ipb"
-	if mob_wait_field "$NS_X" out 8 "$X_B4" 5000; then
-		ktap_pass "unannounced rule: X moved its SAs to $X_B4 (recheck)"
-	else
-		ktap_fail "unannounced rule: X moved its SAs to $X_B4 (recheck)" \
-			"$(mobctl -n "$NS_X" show; cat "$log")"
-	fi
-	expect_registered "unannounced rule" "$RB_WAN4"
+	x_batch "rule add to $Y_WAN4 lookup 100 pref 100"
+	ktap_check "unannounced rule: X moved its SAs to $X_B4 (recheck)" \
+		x_moved_to "$X_B4" 5000
+	ktap_check "unannounced rule: Y moved its SAs to $RB_WAN4, X registered" \
+		mob_registered_at "$RB_WAN4"
 	ktap_check "unannounced rule: traffic Y->X" busywait 10000 mob_ping_y2x
-	[[ $(handover_lines) == $((before + 1)) ]] &&
-		ktap_pass "unannounced rule: one handover line" ||
-		ktap_fail "unannounced rule: one handover line" "$(cat "$log")"
+	ktap_check "unannounced rule: one handover line" handovers_are $((before + 1)) ||
+		ktap_diag "$(show_log)"
 else
-	ktap_fail "unannounced rule: 250 ms recheck after a route change" "$(cat "$log")"
+	ktap_fail "unannounced rule: 250 ms recheck after a route change" "$(show_log)"
 fi
 # Back: the rule goes silently, the table's route with a notification.
-echo "rule del pref 100" >&"$ipb"
-echo "route del default table 100" >&"$ipb"
+x_batch "rule del pref 100"
+x_batch "route del default table 100"
 exec {ipb}>&-
-mob_wait_field "$NS_X" out 8 "$X_A4" 5000 &&
-	ktap_pass "rule removed: X back on $X_A4" ||
-	ktap_fail "rule removed: X back on $X_A4" "$(mobctl -n "$NS_X" show; cat "$log")"
+ktap_check "rule removed: X back on $X_A4" busywait 5000 mob_sa_is x out src "$X_A4" ||
+	ktap_diag "$(mob_show x; show_log)"
 
 for ev in sa-moved rreq-sent rrep-received; do
-	grep -q "] $ev conn " "$log" && ktap_pass "event $ev printed" ||
-		ktap_fail "event $ev printed" "$(cat "$log")"
+	ktap_check "event $ev printed" grep -q "] $ev conn " "$log" || ktap_diag "$(show_log)"
 done
-! grep -q -e '^mobctl:' -e '^Error:' -e 'handover failed' "$log" &&
-	ktap_pass "no errors in the daemon's log" ||
-	ktap_fail "no errors in the daemon's log" "$(cat "$log")"
+no_errors_logged() { ! grep -q -e '^mobctl:' -e '^Error:' -e 'handover failed' "$log"; }
+ktap_check "no errors in the daemon's log" no_errors_logged || ktap_diag "$(show_log)"
 
 kill -TERM "$dpid" 2>/dev/null
-wait "$dpid"
-rc=$?
-((rc == 0)) && ktap_pass "daemon exits 0 on SIGTERM" ||
-	ktap_fail "daemon exits 0 on SIGTERM" "exit status $rc"
+ktap_check "daemon exits 0 on SIGTERM" wait "$dpid"
 
 ktap_diag "reaction (rtnetlink batch -> handover request): $(reaction_times)"
 ktap_diag "daemon log:"
-ktap_diag "$(cat "$log")"
+ktap_diag "$(show_log)"
 
 ktap_finished

@@ -20,38 +20,37 @@
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$dir/lib/ktap.sh"
-. "$dir/lib/netns.sh"
+# shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
-inject="python3 $dir/xm_inject.py"
+inject=(python3 "$dir/xm_inject.py")
 
-ktap_header
-ktap_require_root
-ktap_require_cmd ip nft ping tcpdump python3
-
-mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
-if ! ns_topo_mobility >/dev/null 2>&1 || ! mob_tunnel udp; then
-	ktap_fail "topology and SAs"
-	ktap_finished
-fi
-mobctl -n "$NS_X" conn add name home reqid 1 role mobile >/dev/null &&
-mobctl -n "$NS_Y" conn add name home reqid 1 role gateway >/dev/null ||
-	{ ktap_fail "conn add"; ktap_finished; }
+mob_test_init ip nft ping tcpdump python3
+mob_setup
 
 # Everything X->Y (SPI 0x1000) on Y's wire, for the sequence check.
 pcap=$(mktemp --suffix=.pcap)
-ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$pcap" \
-	"(ip proto 50 or udp port 4500) and dst host $Y_WAN4" >/dev/null 2>&1 &
+ktap_bg ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$pcap" \
+	"(ip proto 50 or udp port 4500) and dst host $Y_WAN4"
 tcpdump_pid=$!
 ns_cleanup_add "kill $tcpdump_pid"
 
 encaps() {
-	echo "$(mob_field "$NS_X" out 10)/$(mob_field "$NS_X" in 10)/$(mob_field "$NS_Y" out 10)/$(mob_field "$NS_Y" in 10)"
+	echo "$(mob_sa x out encap)/$(mob_sa x in encap)/$(mob_sa y out encap)/$(mob_sa y in encap)"
 }
 # Outbound SAs send ENCAP; inbound SAs of "encap auto" are plain (they
 # accept both encapsulations).
 encaps_are() { [[ $(encaps) == "$1/none/$1/none" ]]; }
-outs_are() { [[ $(mob_field "$NS_X" out 10)/$(mob_field "$NS_Y" out 10) == "$1/$1" ]]; }
+outs_are() { [[ $(mob_sa x out encap)/$(mob_sa y out encap) == "$1/$1" ]]; }
+# with_encaps CMD...: CMD succeeds; the encapsulations are the check's note
+# (or, if it fails, its output).
+with_encaps() {
+	if "$@"; then
+		ktap_note " ($(encaps))"
+	else
+		encaps
+		return 1
+	fi
+}
 
 # expect_traffic DESC: pings pass X->Y and Y->X.
 expect_traffic() {
@@ -61,11 +60,8 @@ expect_traffic() {
 
 # expect_encap DESC ENCAP: both outbound SAs reach ENCAP, traffic both ways.
 expect_encap() {
-	if busywait 15000 encaps_are "$2"; then
-		ktap_pass "$1: outbound SAs $2, inbound SAs plain"
-	else
-		ktap_fail "$1: outbound SAs $2, inbound SAs plain" "X out/in, Y out/in: $(encaps)"
-	fi
+	ktap_check "$1: outbound SAs $2, inbound SAs plain" busywait 15000 encaps_are "$2" ||
+		ktap_diag "X out/in, Y out/in: $(encaps)"
 	expect_traffic "$1"
 }
 
@@ -79,21 +75,21 @@ print(" ".join(str(s.get(n, 0)) for n in sys.argv[1:]))' "${@:2}"
 
 # copies_on_wire PCAP SRC: an ESP-in-UDP and a plain ESP packet of X's SA
 # from SRC with consecutive sequence numbers (the two copies of a request,
-# nothing else is sent in between).
+# nothing else is sent in between); their numbers are the check's note.
 copies_on_wire() {
-	$inject espseq-any "$1" "$MOB_SPI_XY" | awk -v src="$2" '
+	local seq
+	if ! seq=$("${inject[@]}" espseq-any "$1" "$MOB_SPI_XY" | awk -v src="$2" '
 		$3 == src && $2 == "udp" { u[$1] = 1 }
 		$3 == src && $2 == "plain" { p[$1] = 1 }
-		END { for (s in p) if ((s - 1) in u) { print s - 1; exit 0 } exit 1 }'
-}
-
-handover() {
-	ns_move_x "$1" >/dev/null 2>&1
-	mobctl -n "$NS_X" handover name home >/dev/null
+		END { for (s in p) if ((s - 1) in u) { print s - 1; exit 0 } exit 1 }'); then
+		"${inject[@]}" espseq-any "$1" "$MOB_SPI_XY" | head -20
+		return 1
+	fi
+	ktap_note " (ESP-in-UDP seq $seq, plain ESP seq $((seq + 1)))"
 }
 
 # 1. Direct path: plain ESP, seen as IP protocol 50 on the wire.
-handover direct
+mob_handover direct
 expect_encap "direct" none
 for ns in "$NS_Y" "$NS_X"; do
 	ip netns exec "$ns" nft -f - <<'EOT'
@@ -106,20 +102,22 @@ table inet xm_count {
 }
 EOT
 done
-ip netns exec "$NS_X" ping -q -c 20 -i 0.05 -I "$X_INNER4" "$Y_INNER4" >/dev/null 2>&1
+ktap_run ip netns exec "$NS_X" ping -q -c 20 -i 0.05 -I "$X_INNER4" "$Y_INNER4"
 nft_counts() {
 	ip netns exec "$1" nft list table inet xm_count | awk '/counter/ { for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1) }' | tr '\n' ' '
+}
+# plain_arrived ESP UDP: the 20 pings arrived as plain ESP, no UDP.
+plain_arrived() {
+	local esp=$1 udp=$2
+	((esp >= 20 && udp == 0)) || { echo "ESP $esp, UDP $udp"; return 1; }
 }
 # plain_on_wire DIR NS: the 20 pings arrived in NS as plain ESP, no UDP.
 plain_on_wire() {
 	local esp udp
 
 	read -r esp udp <<<"$(nft_counts "$2")"
-	if (( esp >= 20 && udp == 0 )); then
-		ktap_pass "direct: $1 plain ESP on the wire ($esp ESP, $udp UDP packets)"
-	else
-		ktap_fail "direct: $1 plain ESP on the wire" "ESP $esp, UDP $udp"
-	fi
+	ktap_check "direct: $1 plain ESP on the wire ($esp ESP, $udp UDP packets)" \
+		plain_arrived "$esp" "$udp"
 }
 plain_on_wire "X->Y" "$NS_Y"
 plain_on_wire "Y->X" "$NS_X"
@@ -129,52 +127,48 @@ ip netns exec "$NS_X" nft delete table inet xm_count
 # 1b. An IKE daemon re-installs both inbound SAs from an older state
 #     (ESP-in-UDP, as before the switch): each module makes its inbound SA
 #     plain again, or the peer's plain ESP would be dropped.
-mob_reinstall "$NS_Y" "$X_A4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp 4500 4500" &&
-mob_reinstall "$NS_X" "$Y_WAN4" "$X_A4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 4500" ||
+if ! ktap_run mob_reinstall "$NS_Y" "$X_A4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp 4500 4500" ||
+   ! ktap_run mob_reinstall "$NS_X" "$Y_WAN4" "$X_A4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 4500"; then
 	ktap_fail "stale re-install: SAs replaced" "ip xfrm failed"
-if busywait 5000 encaps_are none; then
-	ktap_pass "stale re-install: inbound SAs plain again"
-else
-	ktap_fail "stale re-install: inbound SAs plain again" "X out/in, Y out/in: $(encaps)"
 fi
+ktap_check "stale re-install: inbound SAs plain again" busywait 5000 encaps_are none ||
+	ktap_diag "X out/in, Y out/in: $(encaps)"
 expect_traffic "stale re-install"
 
 # 2. NAT path: ESP-in-UDP. NAT -> direct: plain again, from two copies of
 #    one request sent at once: Y moves once and counts one duplicate.
-handover nat_b
+mob_handover nat_b
 expect_encap "direct->NAT B" espinudp
 ns_sleep 1
 read -r y_rx y_dup y_moves <<<"$(stats "$NS_Y" rreq-rx duplicates moves)"
 read -r x_tx x_retx <<<"$(stats "$NS_X" rreq-tx retransmits)"
 cpcap=$(mktemp --suffix=.pcap)
-ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$cpcap" \
-	"(ip proto 50 or udp port 4500) and src host $X_A4" >/dev/null 2>&1 &
+ktap_bg ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$cpcap" \
+	"(ip proto 50 or udp port 4500) and src host $X_A4"
 ctcpdump_pid=$!
 ns_cleanup_add "kill $ctcpdump_pid"
 ns_sleep 1
-handover direct
+mob_handover direct
 expect_encap "NAT B->direct" none
 kill "$ctcpdump_pid"; wait "$ctcpdump_pid" 2>/dev/null
 read -r y_rx2 y_dup2 y_moves2 <<<"$(stats "$NS_Y" rreq-rx duplicates moves)"
 read -r x_tx2 x_retx2 <<<"$(stats "$NS_X" rreq-tx retransmits)"
-if seq=$(copies_on_wire "$cpcap" "$X_A4"); then
-	ktap_pass "NAT B->direct: both copies on the wire (ESP-in-UDP seq $seq, plain ESP seq $((seq + 1)))"
-else
-	ktap_fail "NAT B->direct: both copies on the wire" "$($inject espseq-any "$cpcap" "$MOB_SPI_XY" | head -20)"
-fi
+ktap_check "NAT B->direct: both copies on the wire" copies_on_wire "$cpcap" "$X_A4"
 rm -f "$cpcap"
-if (( x_retx2 == x_retx && x_tx2 - x_tx == 2 && y_rx2 - y_rx == 2 )); then
-	ktap_pass "NAT B->direct: X sent 2 copies, Y received 2"
-else
-	ktap_fail "NAT B->direct: X sent 2 copies, Y received 2" \
-		"X rreq-tx $x_tx->$x_tx2 retransmits $x_retx->$x_retx2, Y rreq-rx $y_rx->$y_rx2"
-fi
-if (( y_moves2 - y_moves == 1 && y_dup2 - y_dup == x_tx2 - x_tx - 1 )); then
-	ktap_pass "NAT B->direct: Y moved once, counted $((y_dup2 - y_dup)) duplicate"
-else
-	ktap_fail "NAT B->direct: Y moved once, counted the duplicate" \
-		"moves $y_moves->$y_moves2, duplicates $y_dup->$y_dup2"
-fi
+# two_copies: X sent two copies of the request (no retransmission), Y got both.
+two_copies() {
+	((x_retx2 == x_retx && x_tx2 - x_tx == 2 && y_rx2 - y_rx == 2)) && return
+	echo "X rreq-tx $x_tx->$x_tx2 retransmits $x_retx->$x_retx2, Y rreq-rx $y_rx->$y_rx2"
+	return 1
+}
+ktap_check "NAT B->direct: X sent 2 copies, Y received 2" two_copies
+# moved_once: Y moved once and counted every further copy as a duplicate.
+moved_once() {
+	((y_moves2 - y_moves == 1 && y_dup2 - y_dup == x_tx2 - x_tx - 1)) && return
+	echo "moves $y_moves->$y_moves2, duplicates $y_dup->$y_dup2"
+	return 1
+}
+ktap_check "NAT B->direct: Y moved once, counted $((y_dup2 - y_dup)) duplicate" moved_once
 
 # 3. The router starts dropping ESP after the switch: fallback.
 ip netns exec "$NS_RA" nft -f - <<'EOT'
@@ -185,47 +179,51 @@ table inet xm_fw {
 	}
 }
 EOT
+# fell_back T0: both ends send ESP-in-UDP again within 20 s, and Y reaches X
+# within 10 s more; the time since T0 is the check's note.
+fell_back() {
+	if busywait 20000 outs_are espinudp && busywait 10000 mob_ping_y2x; then
+		ktap_note ", traffic resumed after $(awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
+		return
+	fi
+	echo "$(encaps); $(mob_show x)"
+	return 1
+}
 t0=$EPOCHREALTIME
-ip netns exec "$NS_X" ping -q -i 0.1 -w 20 -I "$X_INNER4" "$Y_INNER4" >/dev/null 2>&1 &
+ktap_bg ip netns exec "$NS_X" ping -q -i 0.1 -w 20 -I "$X_INNER4" "$Y_INNER4"
 ping_pid=$!
-if busywait 20000 outs_are espinudp && busywait 10000 mob_ping_y2x; then
-	t=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-	ktap_pass "ESP blocked after the switch: fell back to ESP-in-UDP, traffic resumed after ${t}s"
-else
-	ktap_fail "ESP blocked after the switch: fallback" "$(encaps); $(mobctl -n "$NS_X" show)"
-fi
+ktap_check "ESP blocked after the switch: fell back to ESP-in-UDP" fell_back "$t0"
 kill "$ping_pid" 2>/dev/null
-[[ $(mob_stat "$NS_X" fallbacks) == 1 ]] && ktap_pass "fallback counted once" ||
-	ktap_fail "fallback counted once" "fallbacks=$(mob_stat "$NS_X" fallbacks)"
+fallbacks_are() { [[ $(mob_stat "$NS_X" fallbacks) == "$1" ]]; }
+ktap_check "fallback counted once" fallbacks_are 1 ||
+	ktap_diag "fallbacks=$(mob_stat "$NS_X" fallbacks)"
 
 # 4. ESP dropped, UDP passes, on a new registration: the ESP-in-UDP copy
 #    registers, the plain copies never arrive, the connection stays in
 #    ESP-in-UDP, traffic flows all along.
-handover nat_b
+mob_handover nat_b
 busywait 15000 encaps_are espinudp
 read -r y_rx y_dup <<<"$(stats "$NS_Y" rreq-rx duplicates)"
 read -r x_tx <<<"$(stats "$NS_X" rreq-tx)"
-handover direct
+mob_handover direct
 ns_sleep 6
-if outs_are espinudp; then
-	ktap_pass "ESP blocked, UDP passes: both ends keep sending ESP-in-UDP ($(encaps))"
-else
-	ktap_fail "ESP blocked, UDP passes: both ends keep sending ESP-in-UDP" "$(encaps)"
-fi
+ktap_check "ESP blocked, UDP passes: both ends keep sending ESP-in-UDP" with_encaps outs_are espinudp
 read -r y_rx2 y_dup2 <<<"$(stats "$NS_Y" rreq-rx duplicates)"
 read -r x_tx2 <<<"$(stats "$NS_X" rreq-tx)"
-if (( y_rx2 - y_rx == 1 && y_dup2 == y_dup && x_tx2 - x_tx >= 2 )); then
-	ktap_pass "ESP blocked: registered by the ESP-in-UDP copy ($((x_tx2 - x_tx)) copies sent, 1 received)"
-else
-	ktap_fail "ESP blocked: registered by the ESP-in-UDP copy" \
-		"X rreq-tx $x_tx->$x_tx2, Y rreq-rx $y_rx->$y_rx2 duplicates $y_dup->$y_dup2"
-fi
+# udp_copy_registered: Y received one copy and no duplicate; X sent two or more.
+udp_copy_registered() {
+	((y_rx2 - y_rx == 1 && y_dup2 == y_dup && x_tx2 - x_tx >= 2)) && return
+	echo "X rreq-tx $x_tx->$x_tx2, Y rreq-rx $y_rx->$y_rx2 duplicates $y_dup->$y_dup2"
+	return 1
+}
+ktap_check "ESP blocked: registered by the ESP-in-UDP copy ($((x_tx2 - x_tx)) copies sent, 1 received)" \
+	udp_copy_registered
 expect_traffic "ESP blocked"
 ip netns exec "$NS_RA" nft delete table inet xm_fw
 
 # 5. A router that drops ESP-in-UDP from X (ESP passes): the plain copy
 #    registers alone; X->Y goes plain at once, Y->X once Y's probes passed.
-handover nat_b
+mob_handover nat_b
 busywait 15000 encaps_are espinudp
 ip netns exec "$NS_RA" nft -f - <<'EOT'
 table inet xm_fw {
@@ -236,29 +234,31 @@ table inet xm_fw {
 }
 EOT
 read -r y_moves y_dup <<<"$(stats "$NS_Y" moves duplicates)"
-handover direct
-if busywait 15000 encaps_are none; then
-	ktap_pass "ESP-in-UDP blocked from X: registered by the plain copy, all plain ($(encaps))"
-else
-	ktap_fail "ESP-in-UDP blocked from X: registered by the plain copy" "$(encaps); $(mobctl -n "$NS_Y" show)"
-fi
+mob_handover direct
+ktap_check "ESP-in-UDP blocked from X: registered by the plain copy, all plain" \
+	with_encaps busywait 15000 encaps_are none || ktap_diag "$(mob_show y)"
 expect_traffic "ESP-in-UDP blocked"
 read -r y_moves2 y_dup2 <<<"$(stats "$NS_Y" moves duplicates)"
-(( y_moves2 - y_moves == 1 )) && ktap_pass "ESP-in-UDP blocked: Y moved once" ||
-	ktap_fail "ESP-in-UDP blocked: Y moved once" "moves $y_moves->$y_moves2, duplicates $y_dup->$y_dup2"
+y_moved_once() {
+	((y_moves2 - y_moves == 1)) && return
+	echo "moves $y_moves->$y_moves2, duplicates $y_dup->$y_dup2"
+	return 1
+}
+ktap_check "ESP-in-UDP blocked: Y moved once" y_moved_once
 ip netns exec "$NS_RA" nft delete table inet xm_fw
 
 # 6. Sequence numbers of X's outbound SA across every switch.
 kill "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null
-rows=$($inject espseq-any "$pcap" "$MOB_SPI_XY")
+rows=$("${inject[@]}" espseq-any "$pcap" "$MOB_SPI_XY")
 plain=$(awk '$2 == "plain"' <<<"$rows" | grep -c .)
 udp=$(awk '$2 == "udp"' <<<"$rows" | grep -c .)
 dups=$(awk '{ print $1 }' <<<"$rows" | sort -n | uniq -d | wc -l)
-if (( plain >= 10 && udp >= 10 && dups == 0 )); then
-	ktap_pass "no ESP sequence number repeated across the switches ($plain plain, $udp UDP packets)"
-else
-	ktap_fail "no ESP sequence number repeated across the switches" \
-		"$plain plain and $udp UDP packets captured, $dups repeated"
-fi
+no_repeats() {
+	((plain >= 10 && udp >= 10 && dups == 0)) && return
+	echo "$plain plain and $udp UDP packets captured, $dups repeated"
+	return 1
+}
+ktap_check "no ESP sequence number repeated across the switches ($plain plain, $udp UDP packets)" \
+	no_repeats
 rm -f "$pcap"
 ktap_finished

@@ -19,22 +19,12 @@
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$dir/lib/ktap.sh"
-. "$dir/lib/netns.sh"
+# shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
 
-ktap_header
-ktap_require_root
-ktap_require_cmd ip nft tc ping
-
-mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
-
-if ! ns_topo_mobility >/dev/null 2>&1; then
-	ktap_fail "topology" "ns_topo_mobility failed"
-	ktap_finished
-fi
+mob_test_init ip nft tc ping
 encap=${XM_TUNNEL_ENCAP:-udp}
-mob_tunnel "$encap" || { ktap_fail "ip xfrm setup ($encap)"; ktap_finished; }
+mob_topo "$encap"
 
 # With no IKE daemon, the module opens the ESP-in-UDP socket on 4500.
 # "encap always" keeps ESP-in-UDP on every path (encap.sh covers "auto").
@@ -46,50 +36,40 @@ ktap_check "baseline Y->X" mob_ping_y2x
 
 # A monitor on Y records the event stream of the whole test.
 events=$(mktemp)
-ip netns exec "$NS_Y" "$MOBCTL" monitor >"$events" 2>&1 &
+ktap_bg -o "$events" ip netns exec "$NS_Y" "$MOBCTL" monitor
 mon_pid=$!
 ns_cleanup_add "kill $mon_pid 2>/dev/null"
+
+# x_at ADDR: X's SAs (outbound source, inbound destination) are at ADDR.
+x_at() {
+	mob_sa_is x out src "$1" && mob_sa_is x in dst "$1" && return
+	mob_show x
+	return 1
+}
+
+# both_espinudp: both outbound SAs use ESP-in-UDP.
+both_espinudp() {
+	[[ $(mob_sa y out encap) == espinudp && $(mob_sa x out encap) == espinudp ]] && return
+	mob_show y x
+	return 1
+}
 
 # move_and_check NAME MODE SEEN_ADDR NAT_EXPECT(yes|no)
 move_and_check() {
 	local name=$1 mode=$2 seen=$3 natted=$4 xl port nat
 
-	ns_move_x "$mode" >/dev/null 2>&1
-	xl=$(ns_x_local_addr4)
-	if ! out=$(mobctl -n "$NS_X" handover name home 2>&1); then
-		ktap_fail "$name: handover request" "$out"
+	if ! mob_handover "$mode"; then
+		ktap_fail "$name: handover request"
 		return
 	fi
+	xl=$(ns_x_local_addr4)
 	# X's own SAs move at once.
-	if mob_field_is "$NS_X" out 8 "$xl" && mob_field_is "$NS_X" in 9 "$xl"; then
-		ktap_pass "$name: X moved its SAs to $xl"
-	else
-		ktap_fail "$name: X moved its SAs to $xl" "$(mobctl -n "$NS_X" show)"
-	fi
-	if mob_wait_field "$NS_Y" out 9 "$seen" 15000 &&
-	   mob_wait_field "$NS_X" out 13 registered 15000; then
-		ktap_pass "$name: Y moved its SAs to $seen, X registered"
-	else
-		ktap_fail "$name: Y moved its SAs to $seen, X registered" \
-			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	fi
-	port=$(mob_field "$NS_Y" out 12)
-	nat=$(mob_field "$NS_Y" out 14)
-	if [[ $natted == yes ]]; then
-		[[ $nat != 0x0 && $(( nat & 1 )) == 1 ]] &&
-			ktap_pass "$name: Y's verdict: source translated ($nat, port $port)" ||
-			ktap_fail "$name: Y's verdict: source translated" "nat=$nat port=$port"
-	else
-		[[ $nat == 0x0 && $port == 4500 ]] &&
-			ktap_pass "$name: Y's verdict: no translation" ||
-			ktap_fail "$name: Y's verdict: no translation" "nat=$nat port=$port"
-	fi
-	[[ $(mob_field "$NS_Y" out 10) == espinudp && $(mob_field "$NS_X" out 10) == espinudp ]] &&
-		ktap_pass "$name: both ends use ESP-in-UDP" ||
-		ktap_fail "$name: both ends use ESP-in-UDP" "$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	[[ $(mob_field "$NS_Y" in 8) == "$seen" && $(mob_field "$NS_Y" in 11) == "$port" ]] &&
-		ktap_pass "$name: Y's inbound SA follows ($seen:$port)" ||
-		ktap_fail "$name: Y's inbound SA follows" "$(mobctl -n "$NS_Y" show)"
+	ktap_check "$name: X moved its SAs to $xl" x_at "$xl"
+	ktap_check "$name: Y moved its SAs to $seen, X registered" mob_registered_at "$seen"
+	read -r port nat <<<"$(mob_sa y out dport nat)"
+	mob_check_verdict "$name" "$natted" "$nat" "$port"
+	ktap_check "$name: both ends use ESP-in-UDP" both_espinudp
+	ktap_check "$name: Y's inbound SA follows ($seen:$port)" mob_y_in_from "$seen" "$port"
 	ktap_check "$name: traffic X->Y" busywait 10000 mob_ping_x2y
 	ktap_check "$name: traffic Y->X" busywait 10000 mob_ping_y2x
 }
@@ -101,48 +81,41 @@ move_and_check "NAT A->direct" direct "$X_A4" no
 # NAT rebinding: same local address, the NAT forgets the binding and maps
 # the next packet to another port.
 move_and_check "direct->NAT B again" nat_b "$RB_WAN4" yes
-old_port=$(mob_field "$NS_Y" out 12)
-ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+old_port=$(mob_sa y out dport)
+ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
-mobctl -n "$NS_X" handover name home >/dev/null 2>&1
-if busywait 15000 eval '[[ $(mob_field "$NS_Y" out 12) != "$old_port" ]]'; then
-	ktap_pass "rebinding: Y follows the new NAT port ($old_port -> $(mob_field "$NS_Y" out 12))"
-else
-	ktap_fail "rebinding: Y follows the new NAT port" "still $old_port; conntrack: $(ns_ct_list "$NS_RB" 2>&1)"
-fi
+ktap_run mobctl -n "$NS_X" handover name home
+ktap_check "rebinding: Y follows the new NAT port" busywait 15000 mob_y_port_left "$old_port" ||
+	ktap_diag "still $old_port; conntrack: $(ns_ct_list "$NS_RB" 2>&1)"
 ktap_check "rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
 
 # A rebinding X does not notice (nothing changed on X, no handover
 # request): Y follows the new port of authenticated ESP-in-UDP by itself.
-old_port=$(mob_field "$NS_Y" out 12)
+old_port=$(mob_sa y out dport)
 old_moves=$(mob_stat "$NS_Y" moves)
-ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
 mob_ping_x2y
-if busywait 15000 eval '[[ $(mob_field "$NS_Y" out 12) != "$old_port" ]]'; then
-	ktap_pass "silent rebinding: Y follows the new NAT port on its own ($old_port -> $(mob_field "$NS_Y" out 12), moves $old_moves -> $(mob_stat "$NS_Y" moves))"
-else
-	ktap_fail "silent rebinding: Y follows the new NAT port on its own" "still $old_port"
-fi
+ktap_check "silent rebinding: Y follows the new NAT port on its own" \
+	busywait 15000 mob_y_port_left "$old_port" "$old_moves" || ktap_diag "still $old_port"
 ktap_check "silent rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
 
 # Delay and loss on the new path: the request is retransmitted until it
 # gets through.
-ns_netem "$NS_RA" ra-wan delay 50ms loss 20% >/dev/null 2>&1
-ns_netem "$NS_RA" ra-in delay 50ms loss 20% >/dev/null 2>&1
+ktap_run ns_netem "$NS_RA" ra-wan delay 50ms loss 20%
+ktap_run ns_netem "$NS_RA" ra-in delay 50ms loss 20%
 move_and_check "lossy NAT A" nat_a "$RA_WAN4" yes
 ns_netem_clear "$NS_RA" ra-wan
 ns_netem_clear "$NS_RA" ra-in
 
 # Same SPIs all along.
-[[ $(mob_field "$NS_X" out 7) == "$MOB_SPI_XY" && $(mob_field "$NS_Y" out 7) == "$MOB_SPI_YX" ]] &&
-	ktap_pass "SPIs unchanged" || ktap_fail "SPIs unchanged"
+spis_unchanged() { mob_sa_is x out spi "$MOB_SPI_XY" && mob_sa_is y out spi "$MOB_SPI_YX"; }
+ktap_check "SPIs unchanged" spis_unchanged
 
 kill "$mon_pid" 2>/dev/null
 wait "$mon_pid" 2>/dev/null
 for ev in rreq-received sa-moved rrep-sent; do
-	grep -q "$ev" "$events" && ktap_pass "event $ev seen on Y" ||
-		ktap_fail "event $ev seen on Y" "$(cat "$events")"
+	ktap_check "event $ev seen on Y" grep -q "$ev" "$events" || ktap_diag "$(cat "$events")"
 done
 rm -f "$events"
 

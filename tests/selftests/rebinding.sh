@@ -19,19 +19,14 @@
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$dir/lib/ktap.sh"
-. "$dir/lib/netns.sh"
+# shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
-inject="python3 $dir/xm_inject.py"
+inject=(python3 "$dir/xm_inject.py")
 
 # A second public address of NAT B.
 RB_WAN4_ALT=203.0.113.12
 
-ktap_header
-ktap_require_root
-ktap_require_cmd ip nft ping tcpdump python3
-
-mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
+mob_test_init ip nft ping tcpdump python3
 mob_setup
 ktap_check "baseline X->Y" busywait 10000 mob_ping_x2y
 
@@ -42,85 +37,84 @@ rb_snat() {
 }
 
 # y_out_is ADDR PORT: Y's outbound SA goes to ADDR:PORT.
-y_out_is() {
-	mob_field_is "$NS_Y" out 9 "$1" && mob_field_is "$NS_Y" out 12 "$2"
-}
+y_out_is() { mob_sa_is y out dst dport "$1 $2"; }
 
 # register NAME MODE ADDR: X moves (ns_move_x MODE) and asks for a
 # handover; Y must move to ADDR and X end registered.
 register() {
-	ns_move_x "$2" >/dev/null 2>&1
-	mobctl -n "$NS_X" handover name home >/dev/null 2>&1
-	if mob_wait_field "$NS_Y" out 9 "$3" 15000 &&
-	   mob_wait_field "$NS_X" out 13 registered 15000; then
-		ktap_pass "$1: Y moved to $3, X registered"
-	else
-		ktap_fail "$1: Y moved to $3, X registered" \
-			"$(mobctl -n "$NS_Y" show; mobctl -n "$NS_X" show)"
-	fi
+	mob_handover "$2"
+	ktap_check "$1: Y moved to $3, X registered" mob_registered_at "$3"
 }
 
+# y_in_plain: Y's inbound SA is plain ESP.
+y_in_plain() { mob_sa_is y in encap none; }
+
 register "behind NAT B" nat_b "$RB_WAN4"
-if mob_field_is "$NS_Y" out 10 espinudp && mob_field_is "$NS_Y" in 10 none; then
-	ktap_pass "behind NAT B: Y sends ESP-in-UDP, its inbound SA stays plain"
-else
-	ktap_fail "behind NAT B: Y sends ESP-in-UDP, its inbound SA stays plain" \
-		"$(mobctl -n "$NS_Y" show)"
-fi
+y_udp_out_plain_in() {
+	mob_sa_is y out encap espinudp && y_in_plain && return
+	mob_show y
+	return 1
+}
+ktap_check "behind NAT B: Y sends ESP-in-UDP, its inbound SA stays plain" y_udp_out_plain_in
 ktap_check "behind NAT B: traffic Y->X" busywait 10000 mob_ping_y2x
 
 # 1. New port, same address: nothing changes on X.
-port=$(mob_field "$NS_Y" out 12)
+port=$(mob_sa y out dport)
 moves=$(mob_stat "$NS_Y" moves)
 rreqs=$(mob_stat "$NS_Y" rreq-rx)
-ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
 mob_ping_x2y
-if busywait 10000 eval '! mob_field_is "$NS_Y" out 12 "$port"'; then
-	ktap_pass "new port: Y follows ($port -> $(mob_field "$NS_Y" out 12))"
-else
-	ktap_fail "new port: Y follows" "still $port; $(ns_ct_list "$NS_RB")"
-fi
-[[ $(mob_stat "$NS_Y" rebindings) == 1 && $(mob_stat "$NS_Y" rreq-rx) == "$rreqs" &&
-   $(mob_stat "$NS_Y" moves) == $((moves + 1)) ]] &&
-	ktap_pass "new port: one move, counted as a rebinding, no registration" ||
-	ktap_fail "new port: one move, counted as a rebinding, no registration" \
-		"rebindings $(mob_stat "$NS_Y" rebindings) rreq-rx $rreqs -> $(mob_stat "$NS_Y" rreq-rx) moves $moves -> $(mob_stat "$NS_Y" moves)"
+ktap_check "new port: Y follows" busywait 10000 mob_y_port_left "$port" ||
+	ktap_diag "still $port; $(ns_ct_list "$NS_RB")"
+# one_rebinding: one more move, one rebinding, no registration.
+one_rebinding() {
+	[[ $(mob_stat "$NS_Y" rebindings) == 1 && $(mob_stat "$NS_Y" rreq-rx) == "$rreqs" &&
+	   $(mob_stat "$NS_Y" moves) == $((moves + 1)) ]] && return
+	echo "rebindings $(mob_stat "$NS_Y" rebindings) rreq-rx $rreqs -> $(mob_stat "$NS_Y" rreq-rx) moves $moves -> $(mob_stat "$NS_Y" moves)"
+	return 1
+}
+ktap_check "new port: one move, counted as a rebinding, no registration" one_rebinding
 ktap_check "new port: traffic Y->X" busywait 10000 mob_ping_y2x
-ktap_check "new port: Y's inbound SA still plain" mob_field_is "$NS_Y" in 10 none
+ktap_check "new port: Y's inbound SA still plain" y_in_plain
 
 # 1b. An IKE daemon re-installs Y's SAs from an older state (the port
 #     before the rebinding, both SAs ESP-in-UDP, at once as charon does):
 #     Y's inbound SA goes plain again, and X's next ESP-in-UDP brings Y
 #     back to the new port.
 old=$port
-port=$(mob_field "$NS_Y" out 12)
-oseq=$(( $(mob_field "$NS_Y" out 16) + 4096 ))
-{
-	mob_reinstall_cmds "$Y_WAN4" "$RB_WAN4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 $old" "$oseq"
-	mob_reinstall_cmds "$RB_WAN4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp $old 4500"
-} | ns_ipb "$NS_Y" || ktap_fail "stale re-install: SAs replaced" "ip xfrm failed"
+read -r port oseq <<<"$(mob_sa y out dport oseq)"
+oseq=$((oseq + 4096))
+reinstall_y() {
+	{
+		mob_reinstall_cmds "$Y_WAN4" "$RB_WAN4" "$MOB_SPI_YX" "$MOB_KEY_YX" "udp 4500 $old" "$oseq"
+		mob_reinstall_cmds "$RB_WAN4" "$Y_WAN4" "$MOB_SPI_XY" "$MOB_KEY_XY" "udp $old 4500"
+	} | ns_ipb "$NS_Y"
+}
+ktap_run reinstall_y || ktap_fail "stale re-install: SAs replaced" "ip xfrm failed"
 ktap_check "stale re-install: Y's outbound SA at the old port $old" y_out_is "$RB_WAN4" "$old"
-if busywait 10000 eval 'mob_ping_x2y; y_out_is "$RB_WAN4" "$port"'; then
-	ktap_pass "stale re-install: Y follows X back to port $port"
-else
-	ktap_fail "stale re-install: Y follows X back to port $port" "$(mobctl -n "$NS_Y" show)"
-fi
+# x_brings_y_to ADDR PORT: after a packet from X, Y sends to ADDR:PORT.
+x_brings_y_to() { mob_ping_x2y; y_out_is "$1" "$2"; }
+ktap_check "stale re-install: Y follows X back to port $port" \
+	busywait 10000 x_brings_y_to "$RB_WAN4" "$port" || ktap_diag "$(mob_show y)"
 ktap_check "stale re-install: traffic Y->X" busywait 10000 mob_ping_y2x
-ktap_check "stale re-install: Y's inbound SA plain again" mob_field_is "$NS_Y" in 10 none
+ktap_check "stale re-install: Y's inbound SA plain again" y_in_plain
 
 # 2. New public address of the same NAT.
-ns_ip "$NS_RB" addr add "$RB_WAN4_ALT/24" dev rb-wan
-rb_snat "$RB_WAN4_ALT" >/dev/null 2>&1
+ktap_run ns_ip "$NS_RB" addr add "$RB_WAN4_ALT/24" dev rb-wan
+ktap_run rb_snat "$RB_WAN4_ALT"
 ns_ct_flush "$NS_RB"
 mob_ping_x2y
-if mob_wait_field "$NS_Y" out 9 "$RB_WAN4_ALT" 10000; then
-	ktap_pass "new address: Y follows ($RB_WAN4 -> $RB_WAN4_ALT:$(mob_field "$NS_Y" out 12))"
-else
-	ktap_fail "new address: Y follows" "$(mobctl -n "$NS_Y" show)"
-fi
+# y_out_at ADDR: Y's outbound SA goes to ADDR; address and port are the note.
+y_out_at() {
+	mob_sa_is y out dst "$1" || return
+	ktap_note " ($RB_WAN4 -> $1:$(mob_sa y out dport))"
+}
+ktap_check "new address: Y follows" busywait 10000 y_out_at "$RB_WAN4_ALT" ||
+	ktap_diag "$(mob_show y)"
 ktap_check "new address: traffic Y->X" busywait 10000 mob_ping_y2x
-ktap_check "new address: still no registration" eval '[[ $(mob_stat "$NS_Y" rreq-rx) == "$rreqs" ]]'
+no_registration() { [[ $(mob_stat "$NS_Y" rreq-rx) == "$rreqs" ]]; }
+ktap_check "new address: still no registration" no_registration
 
 # 3. An old packet from another source: X's ESP-in-UDP is captured on NAT
 # B's inside and dropped there (never delivered), newer packets go
@@ -129,8 +123,8 @@ ktap_check "new address: still no registration" eval '[[ $(mob_stat "$NS_Y" rreq
 # authentic).
 pcap=$(mktemp --suffix=.pcap)
 ns_cleanup_add "rm -f $pcap"
-ip netns exec "$NS_RB" tcpdump -i rb-in -U -c 1 -w "$pcap" \
-	"udp and src host $X_B4 and dst port 4500 and udp[8:4] != 0" >/dev/null 2>&1 &
+ktap_bg ip netns exec "$NS_RB" tcpdump -i rb-in -U -c 1 -w "$pcap" \
+	"udp and src host $X_B4 and dst port 4500 and udp[8:4] != 0"
 tcpd=$!
 ns_cleanup_add "kill $tcpd 2>/dev/null"
 sleep 1
@@ -145,20 +139,22 @@ table ip xm_hold {
 }
 EOF
 mob_ping_x2y
-busywait 5000 eval '[[ -s $pcap ]] && ! kill -0 $tcpd 2>/dev/null'
+captured() { [[ -s $pcap ]] && ! kill -0 "$tcpd" 2>/dev/null; }
+busywait 5000 captured
 ip netns exec "$NS_RB" nft delete table ip xm_hold
 ktap_check "old packet: newer traffic goes through" busywait 10000 mob_ping_x2y
-addr=$(mob_field "$NS_Y" out 9)
-port=$(mob_field "$NS_Y" out 12)
+read -r addr port <<<"$(mob_sa y out dst dport)"
 rebinds=$(mob_stat "$NS_Y" rebindings)
-ip netns exec "$NS_RB" $inject replay "$pcap" "$RB_WAN4" "$Y_WAN4" 4500 >/dev/null 2>&1 ||
+ktap_run ip netns exec "$NS_RB" "${inject[@]}" replay "$pcap" "$RB_WAN4" "$Y_WAN4" 4500 ||
 	ktap_fail "old packet: replay sent" "xm_inject replay failed"
 sleep 2
-if y_out_is "$addr" "$port" && [[ $(mob_stat "$NS_Y" rebindings) == "$rebinds" ]]; then
-	ktap_pass "old packet: Y stays at $addr:$port"
-else
-	ktap_fail "old packet: Y stays at $addr:$port" "$(mobctl -n "$NS_Y" show)"
-fi
+# y_stays ADDR PORT: Y still sends to ADDR:PORT, no rebinding counted.
+y_stays() {
+	y_out_is "$1" "$2" && [[ $(mob_stat "$NS_Y" rebindings) == "$rebinds" ]] && return
+	mob_show y
+	return 1
+}
+ktap_check "old packet: Y stays at $addr:$port" y_stays "$addr" "$port"
 ktap_check "old packet: traffic Y->X" busywait 10000 mob_ping_y2x
 
 # 4. A registration still moves both ends (NAT B -> direct).
@@ -172,43 +168,36 @@ ktap_check "registration: traffic Y->X" busywait 10000 mob_ping_y2x
 X2_INNER4=10.99.1.2 Y2_INNER4=10.88.1.1
 K2_XY=0x4142434445464748494a4b4c4d4e4f5051525354
 K2_YX=0x6162636465666768696a6b6c6d6e6f7071727374
-# y_conn_out NAME COLUMN: a column of Y's outbound SA row of connection NAME.
-y_conn_out() {
-	"$MOBCTL" -n "$NS_Y" show dump 2>/dev/null |
-		awk -F'\t' -v n="$1" -v c="$2" '$2 == n && $6 == "out" { print $c; exit }'
-}
 ping2_x2y() {
 	ip netns exec "$NS_X" ping -q -c 1 -W 2 -I "$X2_INNER4" "$Y2_INNER4" >/dev/null 2>&1
 }
 ping2_y2x() {
 	ip netns exec "$NS_Y" ping -q -c 1 -W 2 -I "$Y2_INNER4" "$X2_INNER4" >/dev/null 2>&1
 }
-if ns_ip "$NS_X" addr add "$X2_INNER4/32" dev inner &&
-   ns_ip "$NS_Y" addr add "$Y2_INNER4/24" dev inner &&
-   mob_sa_pair "$NS_X" "$X_A4" "$Y_WAN4" 0x2001 0x1001 "$K2_YX" "$K2_XY" \
-	"$X2_INNER4/32" 10.88.1.0/24 udp 2 &&
-   mob_sa_pair "$NS_Y" "$Y_WAN4" "$X_A4" 0x1001 0x2001 "$K2_XY" "$K2_YX" \
-	10.88.1.0/24 "$X2_INNER4/32" udp 2 &&
-   ns_ip "$NS_Y" route replace "$X2_INNER4/32" dev y-wan &&
-   mobctl -n "$NS_X" conn add name two reqid 2 role mobile >/dev/null &&
-   mobctl -n "$NS_Y" conn add name two reqid 2 role gateway >/dev/null; then
-	ktap_pass "two tunnels: second connection added"
-else
-	ktap_fail "two tunnels: second connection added"
-fi
-ns_ip "$NS_RB" addr del "$RB_WAN4_ALT/24" dev rb-wan
-ns_nat_masq "$NS_RB" rb-wan random >/dev/null 2>&1
+# second_tunnel: inner addresses, SA pairs (reqid 2) and connection "two".
+second_tunnel() {
+	ns_ip "$NS_X" addr add "$X2_INNER4/32" dev inner &&
+	ns_ip "$NS_Y" addr add "$Y2_INNER4/24" dev inner &&
+	mob_sa_pair "$NS_X" "$X_A4" "$Y_WAN4" 0x2001 0x1001 "$K2_YX" "$K2_XY" \
+		"$X2_INNER4/32" 10.88.1.0/24 udp 2 &&
+	mob_sa_pair "$NS_Y" "$Y_WAN4" "$X_A4" 0x1001 0x2001 "$K2_XY" "$K2_YX" \
+		10.88.1.0/24 "$X2_INNER4/32" udp 2 &&
+	ns_ip "$NS_Y" route replace "$X2_INNER4/32" dev y-wan &&
+	mobctl -n "$NS_X" conn add name two reqid 2 role mobile &&
+	mobctl -n "$NS_Y" conn add name two reqid 2 role gateway
+}
+ktap_check "two tunnels: second connection added" second_tunnel
+ktap_run ns_ip "$NS_RB" addr del "$RB_WAN4_ALT/24" dev rb-wan
+ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
-ns_move_x nat_b >/dev/null 2>&1
-mobctl -n "$NS_X" handover name home >/dev/null 2>&1
-mobctl -n "$NS_X" handover name two >/dev/null 2>&1
-if busywait 15000 eval '[[ $(y_conn_out home 9) == "$RB_WAN4" && $(y_conn_out two 9) == "$RB_WAN4" ]]'; then
-	ktap_pass "two tunnels: both registered behind NAT B"
-else
-	ktap_fail "two tunnels: both registered behind NAT B" "$(mobctl -n "$NS_Y" show)"
-fi
+ktap_run ns_move_x nat_b
+ktap_run mobctl -n "$NS_X" handover name home
+ktap_run mobctl -n "$NS_X" handover name two
+both_at() { mob_sa_is y:home out dst "$1" && mob_sa_is y:two out dst "$1"; }
+ktap_check "two tunnels: both registered behind NAT B" busywait 15000 both_at "$RB_WAN4" ||
+	ktap_diag "$(mob_show y)"
 ktap_check "two tunnels: traffic on the second tunnel" busywait 10000 ping2_x2y
-p1=$(y_conn_out home 12) p2=$(y_conn_out two 12)
+p1=$(mob_sa y:home out dport) p2=$(mob_sa y:two out dport)
 ns_ct_flush "$NS_RB"
 # both_x2y: one packet per tunnel at once, from the new mapping.
 both_x2y() {
@@ -219,13 +208,20 @@ both_x2y() {
 	ping2_x2y
 	wait "$p"
 }
+# ports_now: Y's outbound ports of both tunnels.
+ports_now() { echo "$(mob_sa y:home out dport)/$(mob_sa y:two out dport)"; }
+# both_rebound: after a packet on each tunnel, both outbound SAs of Y left
+# port p1 for one new port; the ports are the check's note.
+both_rebound() {
+	local np
+	both_x2y
+	np=$(mob_sa y:home out dport)
+	[[ $np != "$p1" && $(mob_sa y:two out dport) == "$np" ]] || return
+	ktap_note " ($p1/$p2 -> $(ports_now))"
+}
 both_x2y
-if busywait 10000 eval 'both_x2y; np=$(y_conn_out home 12)
-	[[ $np != "$p1" && $(y_conn_out two 12) == "$np" ]]'; then
-	ktap_pass "two tunnels: Y follows on both ($p1/$p2 -> $(y_conn_out home 12)/$(y_conn_out two 12))"
-else
-	ktap_fail "two tunnels: Y follows on both" "$p1/$p2 -> $(y_conn_out home 12)/$(y_conn_out two 12)"
-fi
+ktap_check "two tunnels: Y follows on both" busywait 10000 both_rebound ||
+	ktap_diag "$p1/$p2 -> $(ports_now)"
 ktap_check "two tunnels: traffic Y->X, first tunnel" busywait 10000 mob_ping_y2x
 ktap_check "two tunnels: traffic Y->X, second tunnel" busywait 10000 ping2_y2x
 

@@ -33,28 +33,17 @@ else
 		ktap_diag "$mod already loaded, unloading first"
 		rmmod "$mod" 2>/dev/null
 	fi
-	if out=$(insmod "$XM_KO" 2>&1) && [[ -d /sys/module/$mod ]]; then
-		ktap_pass "module loads ($mod)"
-		if out=$(rmmod "$mod" 2>&1) && [[ ! -d /sys/module/$mod ]]; then
-			ktap_pass "module unloads ($mod)"
-		else
-			ktap_fail "module unloads ($mod)" "$out"
-		fi
+	module_in() { insmod "$XM_KO" && [[ -d /sys/module/$1 ]]; }
+	module_out() { rmmod "$1" && [[ ! -d /sys/module/$1 ]]; }
+	if ktap_check "module loads ($mod)" module_in "$mod"; then
+		ktap_check "module unloads ($mod)" module_out "$mod"
 	else
-		ktap_fail "module loads ($mod)" "$out"
 		ktap_skip "module unloads" "not loaded"
 	fi
 fi
 
 # --- topology ---------------------------------------------------------------
-topo_log=$(mktemp)
-if ns_topo_mobility >"$topo_log" 2>&1; then
-	ktap_pass "mobility topology setup"
-else
-	ktap_fail "mobility topology setup" "$(cat "$topo_log")"
-	ktap_finished
-fi
-rm -f "$topo_log"
+ktap_check "mobility topology setup" ns_topo_mobility || ktap_finished
 
 # Y counts arriving ICMP echo requests per source address, to see which path
 # X's packets took and whether they were translated.
@@ -86,40 +75,40 @@ obs_counts() {
 
 # check_path DESC DST EXPECTED-COUNTER: one ping X -> DST must succeed and be
 # seen by Y from exactly the expected source.
-check_path() {
-	local desc=$1 dst=$2 want=$3 k
+check_path() { ktap_check "$1" path_is "${@:2}"; }
+path_is() {
+	local dst=$1 want=$2 k
 	local -A before after
 	obs_counts before
 	if ! ns_wait_ping "$NS_X" "$dst" 10000; then
-		ktap_fail "$desc" "no reply from $dst (mode $X_MODE)"
-		return
+		echo "no reply from $dst (mode $X_MODE)"
+		return 1
 	fi
 	obs_counts after
 	for k in x_a x_b ra rb x_a6 x_b6; do
 		if [[ -z ${before[$k]:-} || -z ${after[$k]:-} ]]; then
-			ktap_fail "$desc" "counter $k missing on Y"
-			return
+			echo "counter $k missing on Y"
+			return 1
 		elif [[ $k == "$want" ]]; then
 			((after[$k] > before[$k])) ||
-				{ ktap_fail "$desc" "Y saw nothing from $k (${before[$k]} -> ${after[$k]})"; return; }
+				{ echo "Y saw nothing from $k (${before[$k]} -> ${after[$k]})"; return 1; }
 		else
 			((after[$k] == before[$k])) ||
-				{ ktap_fail "$desc" "Y saw unexpected source $k (${before[$k]} -> ${after[$k]})"; return; }
+				{ echo "Y saw unexpected source $k (${before[$k]} -> ${after[$k]})"; return 1; }
 		fi
 	done
-	ktap_pass "$desc"
 }
 
 check_path "direct path: Y sees X's own address" "$Y_WAN4" x_a
 check_path "direct path IPv6" "$Y_WAN6" x_a6
 
+ra_translates() {
+	ns_ct_list "$NS_RA" | grep -q "src=$X_A4 dst=$Y_WAN4 .*src=$Y_WAN4 dst=$RA_WAN4"
+}
 if ns_move_x nat_a; then
 	check_path "behind NAT A: Y sees 203.0.113.1" "$Y_WAN4" ra
-	if ns_ct_list "$NS_RA" | grep -q "src=$X_A4 dst=$Y_WAN4 .*src=$Y_WAN4 dst=$RA_WAN4"; then
-		ktap_pass "NAT A conntrack entry shows the translation"
-	else
-		ktap_fail "NAT A conntrack entry shows the translation" "$(ns_ct_list "$NS_RA")"
-	fi
+	ktap_check "NAT A conntrack entry shows the translation" ra_translates ||
+		ktap_diag "$(ns_ct_list "$NS_RA")"
 else
 	ktap_fail "behind NAT A: Y sees 203.0.113.1" "ns_move_x nat_a failed"
 fi
@@ -140,36 +129,39 @@ fi
 # --- netem ------------------------------------------------------------------
 # 100 ms each way on RA's wan side: the RTT must be at least 100 ms and the
 # delay must go away again when the qdisc is removed.
-if ns_netem "$NS_RA" ra-wan delay 100ms; then
+# delayed: X's minimum RTT to Y is 100 ms or more (it is the check's note).
+delayed() {
+	local rtt
 	rtt=$(ns_exec "$NS_X" ping -n -c 2 -i 0.2 -W 2 "$Y_WAN4" 2>/dev/null |
 		sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/.*|\1|p')
 	if [[ -n $rtt ]] && awk -v r="$rtt" 'BEGIN { exit !(r >= 100) }'; then
-		ktap_pass "netem delay 100ms applies (min rtt ${rtt} ms)"
-	else
-		ktap_fail "netem delay 100ms applies" "min rtt '${rtt:-none}'"
+		ktap_note " (min rtt ${rtt} ms)"
+		return 0
 	fi
+	echo "min rtt '${rtt:-none}'"
+	return 1
+}
+if ns_netem "$NS_RA" ra-wan delay 100ms; then
+	ktap_check "netem delay 100ms applies" delayed
 	ns_netem_clear "$NS_RA" ra-wan
 else
 	ktap_fail "netem delay 100ms applies" "tc qdisc replace failed"
 fi
 
 # --- helpers ----------------------------------------------------------------
-if busywait 300 false; then
-	ktap_fail "busywait times out on a false condition"
-else
-	ktap_pass "busywait times out on a false condition"
-fi
+times_out() { ! busywait 300 false; }
+ktap_check "busywait times out on a false condition" times_out
 
 ours=("${NS_LIST[@]}")
 ns_cleanup
-left=()
-for ns in "${ours[@]}"; do
-	[[ ! -e /run/netns/$ns ]] || left+=("$ns")
-done
-if ((${#left[@]} == 0)); then
-	ktap_pass "namespaces removed on cleanup"
-else
-	ktap_fail "namespaces removed on cleanup" "left: ${left[*]}"
-fi
+# removed NS...: none of the namespaces is left.
+removed() {
+	local ns left=()
+	for ns; do
+		[[ ! -e /run/netns/$ns ]] || left+=("$ns")
+	done
+	((${#left[@]} == 0)) || { echo "left: ${left[*]}"; return 1; }
+}
+ktap_check "namespaces removed on cleanup" removed "${ours[@]}"
 
 ktap_finished

@@ -9,15 +9,31 @@
 #   ktap_fail DESC [DIAG]        "not ok N DESC" (+ "# DIAG")
 #   ktap_skip DESC REASON        "ok N DESC # SKIP REASON"
 #   ktap_result RC DESC          pass for 0, skip for 4, fail otherwise
-#   ktap_check DESC CMD...       run CMD, report by its exit status (output is
-#                                shown as diagnostics when it fails)
+#   ktap_check DESC CMD...       the assertion: run CMD, report by its exit
+#                                status (its output, the command and its
+#                                status are the diagnostics of a failure)
+#   ktap_note SUFFIX             (called by CMD) add SUFFIX to the description
+#                                when the check passes, e.g. values CMD found
+#   ktap_run CMD...              a step that is not a check: print "# + CMD"
+#                                and CMD's output as "# " lines, return its
+#                                exit status
+#   ktap_bg [-o FILE] CMD...     start CMD in the background (output to FILE,
+#                                default none), print "# + CMD &"; $! is its
+#                                pid
 #   ktap_diag MSG...             "# MSG"
+#   ktap_flush                   for the EXIT trap: what a command run by
+#                                ktap_check/ktap_run printed before the
+#                                shell exited
 #   ktap_skip_all REASON         "1..0 # SKIP REASON" and exit 4
 #   ktap_require_root / ktap_require_cmd CMD...   skip the whole test if unmet
 #   ktap_finished                totals line, exit 0 (all passed), 1 (any
 #                                failure) or 4 (nothing passed, all skipped)
 #   ktap_count < OUTPUT          print "PASSED FAILED SKIPPED" counted from
 #                                KTAP result lines (used by the runners)
+#
+# Every check of a test is a ktap_check of a command or function (a
+# predicate that prints what it found when it fails); ktap_fail alone
+# reports a setup step that failed and is no check of its own.
 #
 # Exit codes follow kselftest: 0 pass, 1 fail, 4 skip.
 
@@ -73,19 +89,101 @@ ktap_result() {
 	esac
 }
 
-# Runs CMD with its output captured; errexit in the caller does not fire
-# because the status is consumed here.
+# CMD runs in this shell (so that it can set variables, e.g. with
+# ktap_note) with stdout and stderr going to a scratch file; errexit in the
+# caller does not fire because the status is consumed here.  CMD sees the
+# caller's variables: the helpers' own locals start with _ktap_.
 ktap_check() {
-	local desc=$1 out rc
+	local _ktap_desc=$1 _ktap_rc
 	shift
-	out=$("$@" 2>&1) && rc=0 || rc=$?
-	if ((rc == 0)); then
-		ktap_pass "$desc"
+	KTAP_NOTE=''
+	ktap_capture "$@" && _ktap_rc=0 || _ktap_rc=$?
+	if ((_ktap_rc == 0)); then
+		ktap_pass "$_ktap_desc$KTAP_NOTE"
 	else
-		ktap_fail "$desc" "command failed ($rc): $*${out:+
-$out}"
+		ktap_fail "$_ktap_desc" "command failed ($_ktap_rc): $(ktap_cmdline "$@")${KTAP_OUT:+
+$KTAP_OUT}"
 	fi
-	return "$rc"
+	return "$_ktap_rc"
+}
+
+ktap_note() { KTAP_NOTE=$1; }
+
+ktap_run() {
+	local _ktap_rc
+	ktap_diag "+ $(ktap_cmdline "$@")"
+	ktap_capture "$@" && _ktap_rc=0 || _ktap_rc=$?
+	[[ -z $KTAP_OUT ]] || ktap_diag "$KTAP_OUT"
+	return "$_ktap_rc"
+}
+
+ktap_bg() {
+	local _ktap_out=/dev/null _ktap_to=''
+	if [[ $1 == -o ]]; then
+		_ktap_out=$2 _ktap_to=" >$2"
+		shift 2
+	fi
+	ktap_diag "+ $(ktap_cmdline "$@")$_ktap_to &"
+	"$@" >"$_ktap_out" 2>&1 &
+}
+
+# ktap_cmdline CMD...: CMD as one line, arguments quoted only where needed.
+ktap_cmdline() {
+	local _ktap_a _ktap_line=''
+	for _ktap_a in "$@"; do
+		if [[ -n $_ktap_a && $_ktap_a != *[!A-Za-z0-9_./:=,@%+-]* ]]; then
+			_ktap_line+=" $_ktap_a"
+		else
+			_ktap_line+=" ${_ktap_a@Q}"
+		fi
+	done
+	echo "${_ktap_line# }"
+}
+
+# ktap_capture CMD...: run CMD in this shell, its stdout and stderr in
+# KTAP_OUT (without the last newline).  The scratch file is opened once,
+# for writing and for reading, and unlinked at once: what CMD appends is
+# read from where the previous command's output ended, no fork needed.
+# Nested in another capture, CMD's output stays in the outer one.
+KTAP_CAP_W='' KTAP_CAP_R='' KTAP_CAP_STDOUT='' KTAP_CAP_DEPTH=0 KTAP_CAP_CMD=''
+KTAP_OUT='' KTAP_NOTE=''
+ktap_capture() {
+	local _ktap_f _ktap_rc
+	KTAP_OUT=''
+	if ((KTAP_CAP_DEPTH > 0)); then
+		"$@"
+		return
+	fi
+	if [[ -z $KTAP_CAP_W ]]; then
+		_ktap_f=$(mktemp "${TMPDIR:-/tmp}/ktap.XXXXXX") || return
+		# shellcheck disable=SC2094 # one file, written and read back
+		exec {KTAP_CAP_W}>"$_ktap_f" {KTAP_CAP_R}<"$_ktap_f"
+		rm -f "$_ktap_f"
+	fi
+	# The real stdout stays at hand for ktap_flush.
+	exec {KTAP_CAP_STDOUT}>&1
+	KTAP_CAP_DEPTH=1 KTAP_CAP_CMD=$*
+	"$@" >&"$KTAP_CAP_W" 2>&1 && _ktap_rc=0 || _ktap_rc=$?
+	KTAP_CAP_DEPTH=0
+	exec {KTAP_CAP_STDOUT}>&-
+	IFS= read -r -d '' -u "$KTAP_CAP_R" KTAP_OUT || true
+	KTAP_OUT=${KTAP_OUT%$'\n'}
+	return "$_ktap_rc"
+}
+
+# ktap_flush: for the EXIT trap (ns_cleanup calls it).  When the shell
+# exits in the middle of a captured command (an unbound variable under
+# set -u, an exit), print the command and what it wrote, which would be
+# lost otherwise.
+ktap_flush() {
+	local _ktap_out
+	((KTAP_CAP_DEPTH > 0)) || return 0
+	# Called from within the command: it has not ended the shell.
+	[[ " ${FUNCNAME[*]} " != *" ktap_capture "* ]] || return 0
+	KTAP_CAP_DEPTH=0
+	IFS= read -r -d '' -u "$KTAP_CAP_R" _ktap_out || true
+	ktap_diag "the test ended during: $KTAP_CAP_CMD
+${_ktap_out%$'\n'}" >&"$KTAP_CAP_STDOUT"
 }
 
 ktap_skip_all() {

@@ -1,12 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
-# Helpers for xfrm_mobility selftests (source after ktap.sh and netns.sh):
-# load the module, install a tunnel-mode ESP SA pair between X and Y with
-# ip xfrm, manage connections with mobctl and read their state back.
+# Helpers for xfrm_mobility selftests (sources ktap.sh and netns.sh unless
+# they are loaded): load the module, install a tunnel-mode ESP SA pair
+# between X and Y with ip xfrm, manage connections with mobctl and read
+# their state back.
+#
+#   mob_test_init CMD...         KTAP header; skip the test unless it runs as
+#                                root, CMDs exist and the module loads
+#   mob_topo [ENCAP], mob_setup [CONN-ARGS...]   topology (and SAs, and
+#                                connections); a failure ends the test
+#   mob_sa SIDE DIR FIELD...     fields of an SA row of `mobctl show dump`,
+#                                by name (MOB_DUMP_FIELDS)
+#   mob_sa_is SIDE DIR FIELD... VALUE, mob_fields LINE FIELD...,
+#   mob_rows SIDE FIELD..., mob_show SIDE..., mob_stat NS NAME
+#   mob_handover MODE, mob_registered_at ADDR, mob_y_port_left PORT,
+#   mob_check_verdict NAME NATTED NAT PORT, mob_y_in_from ADDR PORT, mob_ipb NS
+#   mob_ping_x2y, mob_ping_y2x
+#
+# A SIDE is x (NS_X), y (NS_Y) or a namespace name, optionally followed by
+# ":CONN", an extended regular expression the whole connection name must
+# match (default: the first connection).
 #
 # SA plan (reqid 1): X->Y SPI 0x1000, Y->X SPI 0x2000, AES-GCM-128,
 # tunnel mode, policies between X's inner 10.99.0.2/32 and Y's inner
 # 10.88.0.0/24.
+
+# shellcheck source-path=SCRIPTDIR
+declare -F ktap_pass >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/ktap.sh"
+declare -F ns_create >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 MOB_REPO=${XM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 MOBCTL=${MOBCTL:-$MOB_REPO/tools/mobctl/mobctl}
@@ -53,6 +75,20 @@ xfrm policy add src $rnet dst $lnet dir fwd tmpl src $r dst $l proto esp reqid $
 EOF
 }
 
+# mob_ipb NS: ns_ipb with each command logged as "# + ip -n NS COMMAND"
+# and the output as "# " lines (see ktap_run).
+mob_ipb() {
+	local b l rc
+	IFS= read -r -d '' b || true
+	b=${b%$'\n'}
+	while IFS= read -r l; do
+		[[ -z $l ]] || ktap_diag "+ ip -n $1 $l"
+	done <<<"$b"
+	ktap_capture ns_ipb "$1" <<<"$b" && rc=0 || rc=$?
+	[[ -z $KTAP_OUT ]] || ktap_diag "$KTAP_OUT"
+	return "$rc"
+}
+
 # mob_reinstall_cmds SRC DST SPI KEY ENCAP [OSEQ]: ip -batch commands that
 # replace one SA of reqid 1 by a copy with the same SPI and key, as an IKE
 # daemon updating it does (delete, add): ENCAP is "none" or "udp SPORT
@@ -81,26 +117,146 @@ mob_tunnel() {
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan
 }
 
+# mob_test_init CMD...: the start of every mobility selftest.
+mob_test_init() {
+	ktap_header
+	ktap_require_root
+	ktap_require_cmd "$@"
+	mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
+}
+
+# mob_topo [ENCAP]: the topology (ns_topo_mobility) and, with ENCAP (udp or
+# none), the SA pairs (mob_tunnel); a failure is reported and ends the test.
+mob_topo() {
+	if ! ktap_run ns_topo_mobility; then
+		ktap_fail "topology" "ns_topo_mobility failed"
+		ktap_finished
+	fi
+	if [[ -n ${1:-} ]] && ! ktap_run mob_tunnel "$1"; then
+		ktap_fail "ip xfrm setup ($1)"
+		ktap_finished
+	fi
+}
+
 # mob_setup [CONN-ARGS...]: the topology, ESP-in-UDP SA pairs and the
 # connection "home" on X (mobile) and Y (gateway), with CONN-ARGS for both;
 # a failure ends the test.
+# shellcheck disable=SC2120 # CONN-ARGS are optional
 mob_setup() {
-	if ! ns_topo_mobility >/dev/null 2>&1 || ! mob_tunnel udp; then
-		ktap_fail "topology and SAs"
-		ktap_finished
-	fi
-	if ! mobctl -n "$NS_X" conn add name home reqid 1 role mobile "$@" >/dev/null ||
-	   ! mobctl -n "$NS_Y" conn add name home reqid 1 role gateway "$@" >/dev/null; then
+	mob_topo udp
+	if ! ktap_run mobctl -n "$NS_X" conn add name home reqid 1 role mobile "$@" ||
+	   ! ktap_run mobctl -n "$NS_Y" conn add name home reqid 1 role gateway "$@"; then
 		ktap_fail "conn add"
 		ktap_finished
 	fi
 }
 
-# mob_field NS DIR COLUMN: one column of `mobctl show dump` for the SA row
-# of direction DIR (in/out) of the first connection. Columns (mobctl.8):
-# 1 id, 2 name, 3 reqid, 4 role, 5 state, 6 dir, 7 spi, 8 src, 9 dst,
-# 10 encap, 11 sport, 12 dport, 13 reg-state, 14 nat, 15 moves, 16 oseq,
-# 17 reg-seq.
+# --- `mobctl show dump` by field name ---------------------------------------
+
+# The fields of a `mobctl show dump` line in their order (mobctl.8, "Dump"):
+# the one place that knows their numbers.  The format only ever gains
+# fields at the end.
+MOB_DUMP_FIELDS=(id name reqid role state dir spi src dst encap sport dport
+	reg-state nat moves oseq reg-seq mark mark-mask if-id reg-port keepalive)
+# Field name -> index in a line split at tabs (0 for id).
+declare -gA MOB_DUMP_IDX=()
+for MOB_I in "${!MOB_DUMP_FIELDS[@]}"; do
+	MOB_DUMP_IDX[${MOB_DUMP_FIELDS[MOB_I]}]=$MOB_I
+done
+unset MOB_I
+# What identifies an SA row and its endpoints: the connection (id .. state)
+# and the SA (dir .. dport), without registration state and counters.
+# shellcheck disable=SC2034 # used by the tests
+MOB_SA_ROW=(id name reqid role state dir spi src dst encap sport dport)
+
+# mob_known_fields FIELD...: every FIELD is a dump field (else status 2).
+mob_known_fields() {
+	local n
+	for n; do
+		[[ -n ${MOB_DUMP_IDX[$n]:-} ]] ||
+			{ echo "no field '$n' in mobctl show dump" >&2; return 2; }
+	done
+}
+
+# mob_fields LINE FIELD...: the named fields of one dump line, separated by
+# a blank.
+mob_fields() {
+	local -a f v=()
+	local n
+	mob_known_fields "${@:2}" || return
+	IFS=$'\t' read -r -a f <<<"$1"
+	for n in "${@:2}"; do
+		v+=("${f[MOB_DUMP_IDX[$n]]:-}")
+	done
+	echo "${v[*]}"
+}
+
+# mob_side SIDE: MOB_SIDE_NS and MOB_SIDE_CONN of SIDE (see the top).
+mob_side() {
+	MOB_SIDE_CONN=''
+	[[ $1 != *:* ]] || MOB_SIDE_CONN=${1#*:}
+	case ${1%%:*} in
+	x) MOB_SIDE_NS=$NS_X ;;
+	y) MOB_SIDE_NS=$NS_Y ;;
+	*) MOB_SIDE_NS=${1%%:*} ;;
+	esac
+}
+
+# mob_rows SIDE [FIELD...]: the FIELDs (default: all) of each dump line of
+# SIDE (of connection CONN, if SIDE names one), one line each.
+mob_rows() {
+	local -a f v
+	local line n
+	mob_side "$1"
+	shift
+	(($#)) || set -- "${MOB_DUMP_FIELDS[@]}"
+	mob_known_fields "$@" || return
+	while IFS= read -r line; do
+		[[ -n $line ]] || continue
+		IFS=$'\t' read -r -a f <<<"$line"
+		[[ -z $MOB_SIDE_CONN || ${f[MOB_DUMP_IDX[name]]} =~ ^($MOB_SIDE_CONN)$ ]] ||
+			continue
+		v=()
+		for n; do
+			v+=("${f[MOB_DUMP_IDX[$n]]:-}")
+		done
+		echo "${v[*]}"
+	done < <("$MOBCTL" -n "$MOB_SIDE_NS" show dump 2>/dev/null)
+}
+
+# mob_sa SIDE DIR FIELD...: the FIELDs of the first dump line of SIDE with
+# dir DIR (in, out; "*": any line, also that of a connection without SAs).
+mob_sa() {
+	local side=$1 dir=$2 d row
+	shift 2
+	mob_known_fields "$@" || return
+	while read -r d row; do
+		# shellcheck disable=SC2053 # DIR is a pattern
+		if [[ $d == $dir ]]; then
+			echo "$row"
+			return
+		fi
+	done < <(mob_rows "$side" dir "$@")
+}
+
+# mob_sa_is SIDE DIR FIELD... VALUE: mob_sa gives VALUE (several fields:
+# separated by one blank).
+mob_sa_is() {
+	[[ $(mob_sa "${@:1:$#-1}") == "${!#}" ]]
+}
+
+# mob_show SIDE...: `mobctl show` of each side, for diagnostics.
+mob_show() {
+	local s
+	for s; do
+		mob_side "$s"
+		"$MOBCTL" -n "$MOB_SIDE_NS" show
+	done
+}
+
+# mob_field NS DIR COLUMN: one column of `mobctl show dump` by number, for
+# the SA row of direction DIR of the first connection (kept for
+# scripts/demo.sh and bench/; the selftests use mob_sa).
 mob_field() {
 	"$MOBCTL" -n "$1" show dump 2>/dev/null |
 		awk -F'\t' -v d="$2" -v c="$3" '$6 == d { print $c; exit }'
@@ -119,6 +275,61 @@ mob_field_is() { [[ $(mob_field "$1" "$2" "$3") == "$4" ]]; }
 # mob_wait_field NS DIR COLUMN VALUE [TIMEOUT_MS]
 mob_wait_field() {
 	busywait "${5:-10000}" mob_field_is "$1" "$2" "$3" "$4"
+}
+
+# --- steps and checks shared by the handover tests -------------------------
+
+# mob_handover MODE: X moves (ns_move_x MODE) and asks for a handover of
+# its connection "home"; returns the status of the request.
+mob_handover() {
+	ktap_run ns_move_x "$1"
+	ktap_run mobctl -n "$NS_X" handover name home
+}
+
+# mob_y_port_left PORT [MOVES]: Y's outbound SA no longer goes to PORT; the
+# new port (and Y's move counter since MOVES) is the check's note.
+mob_y_port_left() {
+	local now
+	now=$(mob_sa y out dport)
+	[[ $now != "$1" ]] || return
+	ktap_note " ($1 -> $now${2:+, moves $2 -> $(mob_stat "$NS_Y" moves)})"
+}
+
+# mob_registered_at ADDR: within 15 s each, Y's outbound SA goes to ADDR and
+# X's registration is done; otherwise both connections are shown.
+mob_registered_at() {
+	busywait 15000 mob_sa_is y out dst "$1" &&
+		busywait 15000 mob_sa_is x out reg-state registered && return
+	mob_show y x
+	return 1
+}
+
+# mob_y_in_from ADDR PORT: Y's inbound SA comes from ADDR:PORT (else Y is
+# shown).
+mob_y_in_from() {
+	mob_sa_is y in src sport "$1 $2" && return
+	mob_show y
+	return 1
+}
+
+# mob_nat_translated NAT PORT: the NAT flags name a translated source address.
+mob_nat_translated() {
+	local nat=$1
+	[[ $nat != 0x0 && $((nat & 1)) == 1 ]] || { echo "nat=$1 port=$2"; return 1; }
+}
+# mob_nat_none NAT PORT: no translation, ESP-in-UDP on port 4500.
+mob_nat_none() {
+	[[ $1 == 0x0 && $2 == 4500 ]] || { echo "nat=$1 port=$2"; return 1; }
+}
+
+# mob_check_verdict NAME NATTED(yes|no) NAT PORT: one check of Y's verdict
+# on the last registration, from the nat and dport fields of its outbound SA.
+mob_check_verdict() {
+	if [[ $2 == yes ]]; then
+		ktap_check "$1: Y's verdict: source translated ($3, port $4)" mob_nat_translated "$3" "$4"
+	else
+		ktap_check "$1: Y's verdict: no translation" mob_nat_none "$3" "$4"
+	fi
 }
 
 # One inner ping across the tunnel.

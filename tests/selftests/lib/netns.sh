@@ -86,15 +86,16 @@ ns_sleep() {
 
 # busywait TIMEOUT_MS CMD...: retry CMD every 100 ms until it succeeds
 # (returns 0) or TIMEOUT_MS elapsed (returns CMD's last status).
+# CMD sees the caller's variables: the locals here start with _bw_.
 busywait() {
-	local timeout_ms=$1 rc start now
+	local _bw_ms=$1 _bw_rc _bw_start _bw_now
 	shift
-	start=${EPOCHREALTIME/./}
+	_bw_start=${EPOCHREALTIME/./}
 	while :; do
 		"$@" && return 0
-		rc=$?
-		now=${EPOCHREALTIME/./}
-		(((now - start) / 1000 >= timeout_ms)) && return "$rc"
+		_bw_rc=$?
+		_bw_now=${EPOCHREALTIME/./}
+		(((_bw_now - _bw_start) / 1000 >= _bw_ms)) && return "$_bw_rc"
 		ns_sleep 0.1
 	done
 }
@@ -133,6 +134,8 @@ ns_cleanup_add() { NS_CLEANUP_CMDS+=("$1"); }
 
 ns_cleanup() {
 	local i ns pid batch=''
+	# Output of a check the test ended in (lib/ktap.sh), if loaded.
+	! declare -F ktap_flush >/dev/null || ktap_flush
 	for ((i = ${#NS_CLEANUP_CMDS[@]} - 1; i >= 0; i--)); do
 		eval "${NS_CLEANUP_CMDS[i]}" 2>/dev/null || true
 	done
