@@ -13,8 +13,8 @@
 #     continues at exactly the next number, so an old SA that went on
 #     sending under a copy started further on would show as a gap.
 #  2. Replay into the copies: Y floods X while X moves its inbound SA;
-#     afterwards every ESP packet Y sent is replayed to X's new address.
-#     X's receiver must get no datagram twice.
+#     afterwards every ESP packet captured during the moves is replayed to
+#     X's new address. X's receiver must get no datagram twice.
 #  3. ip xfrm monitor on X reports each move of X's SAs as an SA deleted
 #     and one added.
 #
@@ -106,22 +106,24 @@ ktap_bg -o "$WORK/tcpdump-yx" ip netns exec "$NS_X" tcpdump -n -i xa -B 16384 -s
 	-w "$WORK/yx.pcap" "src host $Y_WAN4 and (esp or udp port 4500)"
 DUMP=$!
 busywait 5000 grep -q "listening on" "$WORK/tcpdump-yx"
-ktap_bg -o "$WORK/recv-x" ip netns exec "$NS_X" "$FLOOD" recv --bind "$X_INNER4:9001" --duration 40
+ktap_bg -o "$WORK/recv-x" ip netns exec "$NS_X" "$FLOOD" recv --bind "$X_INNER4:9001" --duration 90
 RECV_X=$!
-# A rate that the replay below can send again in a few seconds.
+# A rate that the replay below can send again in a few seconds. The flood
+# goes on during the replay: X, in plain ESP, would otherwise see output
+# (its answers to Y's probes) without input and fall back to ESP-in-UDP
+# in the middle of it.
 ktap_bg -o "$WORK/flood-yx" ip netns exec "$NS_Y" "$FLOOD" send --src "$Y_INNER4" \
-	--dst "$X_INNER4:9001" --pps 4000 --duration 8
+	--dst "$X_INNER4:9001" --pps 4000 --duration 60
 FLOOD_PID=$!
 replay_moves=0
 for addr in "$X_A4B" "$X_A4B" "$X_A4" "$X_A4"; do
 	x_handover "$addr" && replay_moves=$((replay_moves + 1))
 	ns_sleep 0.5
 done
-wait "$FLOOD_PID"
 ns_sleep 1
 kill "$DUMP" 2>/dev/null
 wait "$DUMP" 2>/dev/null
-ktap_diag "$(cat "$WORK/flood-yx" "$WORK/tcpdump-yx")"
+ktap_diag "$(cat "$WORK/tcpdump-yx")"
 
 seq_errors() {
 	# shellcheck disable=SC2016 # awk's own variables
@@ -140,9 +142,12 @@ in_after=$(mob_sa x in dst encap sport dport)
 ns_sleep 2
 after=$(seq_errors)
 ktap_diag "$(ip netns exec "$NS_X" grep -v ' 0$' /proc/net/xfrm_stat)"
+kill "$FLOOD_PID" 2>/dev/null
+wait "$FLOOD_PID" 2>/dev/null
+ns_sleep 1
 kill "$RECV_X" 2>/dev/null
 wait "$RECV_X" 2>/dev/null
-ktap_diag "$(cat "$WORK/recv-x")"
+ktap_diag "$(cat "$WORK/flood-yx" "$WORK/recv-x")"
 
 replay_dups() {
 	local line
