@@ -249,11 +249,10 @@ static void notify(struct xm_conn *conn, struct xfrm_state *x, int event)
 	WRITE_ONCE(conn->xn->km_self, NULL);
 }
 
-/* @x was replaced by @xc: delete @x and report both. */
-static void replaced(struct xm_conn *conn, struct xfrm_state *x,
-		     struct xfrm_state *xc)
+/* @x was replaced by @xc (and deleted): report both. */
+static void report(struct xm_conn *conn, struct xfrm_state *x,
+		   struct xfrm_state *xc)
 {
-	xfrm_state_delete(x);
 	notify(conn, x, XFRM_MSG_DELSA);
 	notify(conn, xc, XFRM_MSG_NEWSA);
 }
@@ -450,11 +449,19 @@ int xm_sa_move(struct xm_conn *conn, const struct xm_endpoints *from,
 		NL_SET_ERR_MSG_MOD(extack, "could not switch to the inbound copy");
 		goto out_pols;
 	}
+	/*
+	 * The inbound original goes at once: 6.12's per-CPU input cache
+	 * returns it, stopped, until it is deleted. The outbound one stays
+	 * hashed (stopped) until the templates name the copy, so that route
+	 * lookups meanwhile fail without an ACQUIRE.
+	 */
+	xfrm_state_delete(in);
 	move_templates(&w, to);
 	xm_pols_put(w.pols, w.n);
+	xfrm_state_delete(out);
 
-	replaced(conn, out, nout);
-	replaced(conn, in, nin);
+	report(conn, out, nout);
+	report(conn, in, nin);
 	xm_sa_set_id(&conn->sa[XFRM_MOBILITY_DIR_IN], nin);
 	xm_sa_set_id(&conn->sa[XFRM_MOBILITY_DIR_OUT], nout);
 	xfrm_state_put(nin);
@@ -527,7 +534,8 @@ int xm_sa_make_plain(struct xm_conn *conn, int dir)
 		xfrm_state_put(x);
 		return err;
 	}
-	replaced(conn, x, nx);
+	xfrm_state_delete(x);
+	report(conn, x, nx);
 	mutex_unlock(&net->xfrm.xfrm_cfg_mutex);
 
 	xm_sa_set_id(&conn->sa[dir], nx);
