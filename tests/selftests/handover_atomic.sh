@@ -27,7 +27,6 @@ mob_test_init tcpdump python3 timeout
 ktap_plan 9
 
 FLOOD=$MOB_REPO/build/tools/xmflood
-ESPWIRE=$MOB_REPO/tests/selftests/lib/espwire.py
 # Sequence numbers that may be missing from a capture although sent: the
 # capture reports its own drops, and none are expected.
 MAX_MISSING=16
@@ -49,26 +48,12 @@ x_handover() {
 	mob_registered_at "$1"
 }
 
-# esp_check PCAP SRC SPI: the capture's line for SPI, checked: packets
-# seen, none twice, no number skipped; the line is the check's note.
-esp_check() {
-	local line
-	line=$(python3 "$ESPWIRE" check "$1" --src "$2" --spi "$3") || return
-	echo "$line"
-	ktap_note " ($line)"
-	[[ $line =~ packets\ ([0-9]+).*duplicates\ ([0-9]+)\ missing\ ([0-9]+) ]] || return
-	((BASH_REMATCH[1] > 0 && BASH_REMATCH[2] == 0 && BASH_REMATCH[3] <= MAX_MISSING))
-}
-
 # --- 1. line rate ------------------------------------------------------------
 
 x_handover "$X_A4"
 ktap_bg -o "$WORK/monitor" ip -n "$NS_X" xfrm monitor SA
 MON=$!
-ktap_bg -o "$WORK/tcpdump-xy" ip netns exec "$NS_Y" tcpdump -n -i y-wan -B 16384 -s 64 \
-	-w "$WORK/xy.pcap" "src net 10.0.1.0/24 and (esp or udp port 4500)"
-DUMP=$!
-busywait 5000 grep -q "listening on" "$WORK/tcpdump-xy"
+mob_capture DUMP "$NS_Y" y-wan "$WORK/xy.pcap" "src net 10.0.1.0/24 and (esp or udp port 4500)"
 ktap_bg -o "$WORK/recv-y" ip netns exec "$NS_Y" "$FLOOD" recv --bind "$Y_INNER4:9000" --duration 30
 RECV=$!
 ktap_bg -o "$WORK/flood-xy" ip netns exec "$NS_X" "$FLOOD" send --src "$X_INNER4" \
@@ -88,7 +73,7 @@ wait "$FLOOD_PID"
 ns_sleep 1
 kill "$DUMP" 2>/dev/null
 wait "$DUMP" 2>/dev/null
-ktap_diag "$(cat "$WORK/flood-xy" "$WORK/tcpdump-xy")"
+ktap_diag "$(cat "$WORK/flood-xy" "$WORK/xy.pcap.log")"
 
 pps=$(sed -n 's/.* pps \([0-9]*\).*/\1/p' "$WORK/flood-xy")
 all_moves() {
@@ -97,15 +82,12 @@ all_moves() {
 }
 ktap_check "line rate: every handover during the flood registered" all_moves
 ktap_check "line rate: X->Y SPI $MOB_SPI_XY, no sequence number twice or skipped" \
-	esp_check "$WORK/xy.pcap" "$X_A4,$X_A4B" "$MOB_SPI_XY"
+	mob_esp_check "$WORK/xy.pcap" "$X_A4,$X_A4B" "$MOB_SPI_XY" "$MAX_MISSING"
 ktap_check "line rate: traffic X->Y after the moves" busywait 5000 mob_ping_x2y
 
 # --- 2. replay into the copies ------------------------------------------------
 
-ktap_bg -o "$WORK/tcpdump-yx" ip netns exec "$NS_X" tcpdump -n -i xa -B 16384 -s 0 \
-	-w "$WORK/yx.pcap" "src host $Y_WAN4 and (esp or udp port 4500)"
-DUMP=$!
-busywait 5000 grep -q "listening on" "$WORK/tcpdump-yx"
+mob_capture DUMP "$NS_X" xa "$WORK/yx.pcap" "src host $Y_WAN4 and (esp or udp port 4500)" 0
 ktap_bg -o "$WORK/recv-x" ip netns exec "$NS_X" "$FLOOD" recv --bind "$X_INNER4:9001" --duration 90
 RECV_X=$!
 # A rate that the replay below can send again in a few seconds. The flood
@@ -123,7 +105,7 @@ done
 ns_sleep 1
 kill "$DUMP" 2>/dev/null
 wait "$DUMP" 2>/dev/null
-ktap_diag "$(cat "$WORK/tcpdump-yx")"
+ktap_diag "$(cat "$WORK/yx.pcap.log")"
 
 seq_errors() {
 	# shellcheck disable=SC2016 # awk's own variables
@@ -135,7 +117,7 @@ before=$(seq_errors)
 read -r in_dst in_encap in_sport in_dport < <(mob_sa x in dst encap sport dport)
 encap=none
 [[ $in_encap == espinudp ]] && encap=udp:$in_sport:$in_dport
-ktap_run ip netns exec "$NS_RA" python3 "$ESPWIRE" replay "$WORK/yx.pcap" --src "$Y_WAN4" \
+ktap_run ip netns exec "$NS_RA" python3 "$MOB_ESPWIRE" replay "$WORK/yx.pcap" --src "$Y_WAN4" \
 	--to "$in_dst" --encap "$encap"
 replayed=$(sed -n 's/^replayed \([0-9]*\)$/\1/p' <<<"$KTAP_OUT")
 in_after=$(mob_sa x in dst encap sport dport)
@@ -169,7 +151,7 @@ replay_dropped() {
 }
 ktap_check "replay: the replayed packets were dropped as replays" replay_dropped
 ktap_check "replay: Y->X SPI $MOB_SPI_YX, no sequence number twice or skipped" \
-	esp_check "$WORK/yx.pcap" "$Y_WAN4" "$MOB_SPI_YX"
+	mob_esp_check "$WORK/yx.pcap" "$Y_WAN4" "$MOB_SPI_YX" "$MAX_MISSING"
 
 # --- 3. ip xfrm monitor ---------------------------------------------------------
 

@@ -339,3 +339,31 @@ mob_ping_x2y() {
 mob_ping_y2x() {
 	ip netns exec "$NS_Y" ping -q -c 1 -W 2 -I "$Y_INNER4" "$X_INNER4" >/dev/null 2>&1
 }
+
+# --- ESP on the wire (lib/espwire.py) -----------------------------------------
+
+MOB_ESPWIRE=$MOB_REPO/tests/selftests/lib/espwire.py
+
+# mob_capture VAR NS IF PCAP FILTER [SNAPLEN]: tcpdump in NS on IF into
+# PCAP (its messages in PCAP.log), listening before this returns; its pid
+# in VAR.
+mob_capture() {
+	ktap_bg -o "$4.log" ip netns exec "$2" tcpdump -n -i "$3" -B 16384 -s "${6:-64}" \
+		-w "$4" "$5"
+	printf -v "$1" %s "$!"
+	busywait 5000 grep -q "listening on" "$4.log"
+}
+
+# mob_esp_check PCAP SRC SPI [MAX_MISSING]: espwire.py's line for SPI of
+# the ESP from SRC (addresses, comma-separated) in PCAP, as the check's
+# note; packets seen, none twice and, with MAX_MISSING, at most that many
+# numbers skipped.
+mob_esp_check() {
+	local line
+	line=$(python3 "$MOB_ESPWIRE" check "$1" --src "$2" --spi "$3") || return
+	echo "$line"
+	ktap_note " ($line)"
+	[[ $line =~ packets\ ([0-9]+).*duplicates\ ([0-9]+)\ missing\ ([0-9]+) ]] || return
+	((BASH_REMATCH[1] > 0 && BASH_REMATCH[2] == 0)) || return
+	[[ -z ${4:-} ]] || ((BASH_REMATCH[3] <= $4))
+}
