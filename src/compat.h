@@ -8,6 +8,8 @@
 #define _XM_COMPAT_H
 
 #include <net/genetlink.h>
+#include <linux/udp.h>
+#include <net/xfrm.h>
 
 /* 6.12 moved asm/unaligned.h to linux/unaligned.h, with no redirect. */
 #ifdef XM_HAVE_LINUX_UNALIGNED_H
@@ -74,6 +76,20 @@ static inline void xm_state_copy_nat_keepalive(struct xfrm_state *to,
 #ifdef XM_HAVE_XFRM_NAT_KEEPALIVE
 	to->nat_keepalive_interval = from->nat_keepalive_interval;
 	to->nat_keepalive_expiration = from->nat_keepalive_expiration;
+#endif
+}
+
+/*
+ * UDP GRO of ESP-in-UDP (6.12): a UDP socket in ESP-in-UDP mode with
+ * UDP_GRO set hands ESP-in-UDP to esp4_offload's GRO, which calls
+ * xfrm_input() without the xfrm4_protocol handlers.
+ */
+static inline bool xm_udp_sk_esp_gro(struct sock *sk)
+{
+#ifdef XM_HAVE_XFRM_GRO_UDP_ENCAP
+	return READ_ONCE(udp_sk(sk)->gro_receive) == xfrm4_gro_udp_encap_rcv;
+#else
+	return false;
 #endif
 }
 

@@ -33,12 +33,18 @@ enum xm_stat {
 	XM_STAT_FALLBACKS,
 	XM_STAT_DUPLICATES,
 	XM_STAT_REBINDINGS,
+	XM_STAT_DROP_RATE_LIMITED,
+	XM_STAT_CHALLENGES,
+	XM_STAT_VALIDATIONS,
+	XM_STAT_REVERTS,
+	XM_STAT_AMPLIFICATION_DROPS,
 	XM_STAT_MAX
 };
 
 /**
  * struct xm_conn_mobile - registration state of a mobile host
  * @tx_seq: sequence number of the newest request sent
+ * @tx_spi: outbound SPI it was numbered under
  * @tx_nonce: nonce of the newest request sent
  * @tx_view: outer header of the newest request, as built
  * @retries: retransmissions of the outstanding request
@@ -53,6 +59,7 @@ enum xm_stat {
  */
 struct xm_conn_mobile {
 	u32 tx_seq;
+	__be32 tx_spi;
 	u64 tx_nonce;
 	struct xm_view tx_view;
 	unsigned int retries;
@@ -64,8 +71,74 @@ struct xm_conn_mobile {
 };
 
 /**
+ * struct xm_ratelimit - a token bucket, under &xm_net.lock
+ * @last: jiffies of the last refill
+ * @tokens: tokens left
+ */
+struct xm_ratelimit {
+	unsigned long last;
+	unsigned int tokens;
+};
+
+/**
+ * xm_ratelimit_allow() - take a token if there is one
+ * @rl: bucket
+ * @burst: bucket size
+ * @interval: jiffies per token
+ *
+ * Context: &xm_net.lock held.
+ * Return: whether the action may go ahead.
+ */
+static inline bool xm_ratelimit_allow(struct xm_ratelimit *rl,
+				      unsigned int burst,
+				      unsigned long interval)
+{
+	unsigned long n = (jiffies - rl->last) / interval;
+
+	if (n) {
+		rl->tokens = min_t(unsigned long, burst, rl->tokens + n);
+		rl->last = jiffies;
+	}
+	if (!rl->tokens)
+		return false;
+	rl->tokens--;
+	return true;
+}
+
+/**
+ * struct xm_path - validation of a peer address a gateway moved to (path.c)
+ * @active: validation under way; written under &xm_net.lock, read
+ *	locklessly by the hooks
+ * @addr: the address being validated; read locklessly
+ * @port: its UDP port with ESP-in-UDP, 0 for plain ESP; read locklessly
+ * @rx_bytes: bytes of authenticated packets received from it since
+ * @tx_bytes: bytes sent to it through the outbound SA since
+ * @challenge: nonce of the challenges, 0 when none
+ * @tries: challenges sent
+ * @valid: endpoints of the last validated path, family 0 until known
+ * @work: challenge retransmission, and the revert after the last one
+ * @node: in &xm_net.pv_conns, hashed by @addr, while @active
+ *
+ * Unless stated otherwise under &xm_net.lock.
+ */
+struct xm_path {
+	bool active;
+	__be32 addr;
+	__be16 port;
+	atomic64_t rx_bytes;
+	atomic64_t tx_bytes;
+	u64 challenge;
+	unsigned int tries;
+	struct xm_endpoints valid;
+	struct delayed_work work;
+	struct hlist_node node;
+};
+
+/**
  * struct xm_conn_gateway - registration state of a gateway
  * @rx_seq: sequence number of the newest request accepted
+ * @rx_spi: inbound SPI that request arrived on (numbers restart with the
+ *	peer's SA)
  * @rx_nonce: nonce of the newest request accepted
  * @rx_copies: XM_METHOD_* of the copies of that request received
  * @rx_method: &enum xm_encap named in the replies to that request
@@ -75,11 +148,20 @@ struct xm_conn_mobile {
  * @src_addr: outer source address of the newest authenticated ESP-in-UDP
  *	packet that showed a new source, 0 when forgotten; read locklessly
  * @src_port: its UDP source port; read locklessly
+ * @src_len: wire length of that packet, under @src_lock
+ * @run_addr: without sequence numbers: a new source seen on the last
+ *	packets (under @src_lock)
+ * @run_port: its port (under @src_lock)
+ * @run: how many packets in a row came from it; written under @src_lock,
+ *	reset locklessly by a packet from the recorded source
+ * @pv: validation of the peer address the SA pair was moved to
+ * @moves: rate limit of moves on the peer's request
  *
  * Unless stated otherwise under &xm_net.lock.
  */
 struct xm_conn_gateway {
 	u32 rx_seq;
+	__be32 rx_spi;
 	u64 rx_nonce;
 	u32 rx_copies;
 	u8 rx_method;
@@ -87,11 +169,20 @@ struct xm_conn_gateway {
 	spinlock_t src_lock;	/* see @src_lock above */
 	__be32 src_addr;
 	__be16 src_port;
+	unsigned int src_len;
+	__be32 run_addr;
+	__be16 run_port;
+	unsigned int run;
+	struct xm_path pv;
+	struct xm_ratelimit moves;
 };
 
 /**
  * struct xm_conn_plain - plain-ESP probing and liveness (both roles)
  * @failed: mobile: plain ESP did not work on the current path
+ * @gro: the local ESP-in-UDP socket hands packets to GRO without the
+ *	receive hooks (xm_encap_sock_gro()): inbound SAs stay encapsulated,
+ *	plain ESP is not used; checked at each registration
  * @probe_nonce: nonce of the probes in flight, 0 when not probing
  * @probe_tries: probes sent with @probe_nonce
  * @work: probe retransmission, resent plain copies of a request (mobile)
@@ -104,6 +195,7 @@ struct xm_conn_gateway {
  */
 struct xm_conn_plain {
 	bool failed;
+	bool gro;
 	u64 probe_nonce;
 	unsigned int probe_tries;
 	struct delayed_work work;
@@ -150,6 +242,9 @@ struct xm_conn_plain {
  * @mob: state of the mobile role (mobile.c)
  * @gw: state of the gateway role (gateway.c, rx.c)
  * @plain: plain-ESP probing and liveness (probe.c)
+ * @answers: rate limit of answers to the peer's messages (replies to
+ *	copies of a request, probe acknowledgments, challenge responses)
+ * @rx_queued: messages of the connection waiting in &xm_net.rx_list
  * @stats: counters, &enum xm_stat
  *
  * Configuration fields (@id to @encap_policy) are written only at
@@ -192,6 +287,8 @@ struct xm_conn {
 	struct xm_conn_mobile mob;
 	struct xm_conn_gateway gw;
 	struct xm_conn_plain plain;
+	struct xm_ratelimit answers;
+	atomic_t rx_queued;
 
 	atomic64_t stats[XM_STAT_MAX];
 };
@@ -199,6 +296,24 @@ struct xm_conn {
 static inline void xm_stat_inc(struct xm_conn *conn, enum xm_stat s)
 {
 	atomic64_inc(&conn->stats[s]);
+}
+
+/**
+ * xm_conn_forget_source() - forget the peer's newest ESP-in-UDP source
+ * @conn: gateway connection
+ *
+ * The next authenticated ESP-in-UDP packet then reports its source again,
+ * and xm_gateway_follow_rebinding() decides anew.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+static inline void xm_conn_forget_source(struct xm_conn *conn)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	spin_lock_bh(&conn->gw.src_lock);
+	WRITE_ONCE(conn->gw.src_addr, 0);
+	WRITE_ONCE(conn->gw.src_port, 0);
+	spin_unlock_bh(&conn->gw.src_lock);
 }
 
 struct xm_conn *xm_conn_create(struct xm_net *xn, const struct xm_conn *cfg,

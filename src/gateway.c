@@ -6,10 +6,13 @@
  * On the first authenticated copy of an RREQ newer than the last one it
  * accepted, the gateway compares the mobile host's view of the outer
  * header with the header it received, moves its SA pair to the observed
- * endpoint (its traffic to the mobile host flows from that moment), and
- * answers through the moved outbound SA. Later copies of the same request
- * are duplicates: they move nothing, are counted and answered; a plain-ESP
- * copy that arrives untranslated makes the answer name plain ESP.
+ * endpoint (its traffic to the mobile host flows from that moment, limited
+ * until the address is validated, see path.c), and answers through the
+ * moved outbound SA. Later copies of the same request are duplicates:
+ * they are counted and answered, and move nothing unless they are the
+ * newest packet the SA accepted; a plain-ESP copy that arrives
+ * untranslated makes the answer name plain ESP. Moves on the peer's
+ * request are rate-limited per connection.
  *
  * Everything here runs in process context under &xm_net.lock.
  */
@@ -17,10 +20,15 @@
 #include "event.h"
 #include "gateway.h"
 #include "move.h"
+#include "path.h"
 #include "probe.h"
 #include "reg.h"
 #include "sa.h"
 #include "tx.h"
+
+/* Moves on the peer's request: a burst of 8, then one every 100 ms. */
+#define XM_MOVE_BURST		8
+#define XM_MOVE_INTERVAL	msecs_to_jiffies(100)
 
 /* Answer a copy of the accepted request with the registration's method. */
 static void gateway_reply(struct xm_conn *conn, const struct xm_rx_msg *msg,
@@ -89,23 +97,40 @@ static void gateway_target(struct xm_conn *conn, const struct xm_msg *m,
 	to->in_plain = xm_plain_allowed(conn) && (m->methods & XM_METHOD_ESP);
 }
 
-/* Move to @to; returns 0 when the SAs are there. */
+/* Whether the peer may move the SA pair now; counts a refusal. */
+static bool move_allowed(struct xm_conn *conn)
+{
+	if (xm_ratelimit_allow(&conn->gw.moves, XM_MOVE_BURST,
+			       XM_MOVE_INTERVAL))
+		return true;
+	xm_stat_inc(conn, XM_STAT_DROP_RATE_LIMITED);
+	return false;
+}
+
+/*
+ * Move to @to; returns 0 when the SAs are there. A new address is
+ * validated from the moment the SAs are there, whatever follows.
+ */
 static int gateway_move(struct xm_conn *conn, const struct xm_msg *m,
+			const struct xm_rx_msg *msg,
 			const struct xm_endpoints *from,
 			const struct xm_endpoints *to, u32 nat)
 {
+	bool moved = !xm_ep_same(from, to);
 	int err;
 
+	if (moved && !move_allowed(conn))
+		return -EBUSY;
 	err = xm_sa_move(conn, from, to, NULL);
+	if (!err && moved) {
+		xm_event_sa_moved(conn, m->seq, nat);
+		xm_path_moved(conn, from, to, msg->wire_len);
+	}
 	if (!err && to->in_plain)
 		err = xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN);
-	if (err) {
+	if (err)
 		xm_event_failure(conn, m->seq, nat, err);
-		return err;
-	}
-	if (!xm_ep_same(from, to))
-		xm_event_sa_moved(conn, m->seq, nat);
-	return 0;
+	return err;
 }
 
 /* Plain ESP for the registration: a plain copy came through untranslated. */
@@ -121,8 +146,11 @@ static bool copy_proves_plain(struct xm_conn *conn, const struct xm_msg *m,
  * A further copy (another method, or a retransmission) of the accepted
  * request. It never moves the SA pair to another address on its own
  * account, except that an ESP-in-UDP copy is followed when it shows the
- * peer somewhere else than our ESP-in-UDP goes: a NAT rebinding during the
- * registration, or the port a plain copy could not show.
+ * peer somewhere else than our ESP-in-UDP goes (a NAT rebinding during
+ * the registration, or the port a plain copy could not show) and it is
+ * the newest packet the SA accepted: a copy withheld on the path and sent
+ * again from elsewhere is older than the copies that came through since.
+ * Answers are rate-limited.
  */
 static void gateway_dup(struct xm_conn *conn, const struct xm_msg *m,
 			const struct xm_rx_msg *msg, u32 nat)
@@ -133,12 +161,15 @@ static void gateway_dup(struct xm_conn *conn, const struct xm_msg *m,
 	xm_stat_inc(conn, XM_STAT_DUPLICATES);
 	conn->gw.rx_copies |= xm_encap_method(m->sender.encap);
 
-	if (msg->observed.encap == XM_ENCAP_ESPINUDP &&
+	if (msg->observed.encap == XM_ENCAP_ESPINUDP && msg->newest &&
 	    !xm_sa_endpoints(conn, &from) && from.encap_type) {
 		gateway_target(conn, m, msg, &from, &to);
-		if (!xm_ep_same(&from, &to) && gateway_move(conn, m, &from, &to, nat))
+		if (!xm_ep_same(&from, &to) &&
+		    gateway_move(conn, m, msg, &from, &to, nat))
 			return;
 	}
+	if (!xm_reg_answer_allowed(conn))
+		return;
 
 	if (conn->gw.rx_method != XM_ENCAP_NONE &&
 	    copy_proves_plain(conn, m, msg, nat)) {
@@ -163,14 +194,19 @@ void xm_gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 		     const struct xm_rx_msg *msg)
 {
 	struct xm_endpoints from, to;
-	bool dup;
+	bool dup, known;
 	u32 nat;
 
 	lockdep_assert_held(&conn->xn->lock);
 
-	dup = conn->gw.rx_seq && m->seq == conn->gw.rx_seq &&
+	/*
+	 * Requests are numbered from the peer's outbound SA (wire.h): under
+	 * a new inbound SA (a rekey) any number is new.
+	 */
+	known = conn->gw.rx_seq && conn->gw.rx_spi == msg->spi;
+	dup = known && m->seq == conn->gw.rx_seq &&
 	      m->nonce == conn->gw.rx_nonce;
-	if (!dup && conn->gw.rx_seq && (s32)(m->seq - conn->gw.rx_seq) <= 0) {
+	if (!dup && known && (s32)(m->seq - conn->gw.rx_seq) <= 0) {
 		xm_stat_inc(conn, XM_STAT_DROP_STALE);
 		return;
 	}
@@ -196,11 +232,13 @@ void xm_gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 		xm_event_failure(conn, m->seq, nat, -ENOENT);
 		return;
 	}
+	conn->plain.gro = xm_encap_sock_gro(conn->xn, &from.local);
 	gateway_target(conn, m, msg, &from, &to);
-	if (gateway_move(conn, m, &from, &to, nat))
+	if (gateway_move(conn, m, msg, &from, &to, nat))
 		return;
 
 	conn->gw.rx_seq = m->seq;
+	conn->gw.rx_spi = msg->spi;
 	conn->gw.rx_nonce = m->nonce;
 	conn->gw.rx_copies = xm_encap_method(m->sender.encap);
 	conn->gw.peer_esp = !!(m->methods & XM_METHOD_ESP);
@@ -232,12 +270,13 @@ void xm_gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
  * cannot see this (its own address did not change), so the gateway
  * follows: both SAs take the new source, as the kernel's XFRM_MSG_MAPPING
  * would have an IKE daemon do (RFC 3948, section 5.2); a plain inbound SA
- * stays plain. A new port is always followed; a new address only when
- * the last registration found the peer's source address translated (a
- * NAT may change its public address too), or when it is the address the
- * module itself last moved the SAs to (they were re-installed from an
- * older state, see xm_reg_sas_changed()). Any other new address needs a
- * registration.
+ * stays plain. A new port or address is followed, as QUIC follows the
+ * newest packet to a new address: a NAT may change its public address
+ * too, an IKE daemon may re-install the SAs from an older state (see
+ * xm_reg_sas_changed()), and a peer whose address the gateway gave up
+ * (path.c) is found again. Every new address is validated, so nobody
+ * gains more than three times what it sent by showing up elsewhere;
+ * moves are rate-limited.
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -245,6 +284,7 @@ void xm_gateway_follow_rebinding(struct xm_conn *conn)
 {
 	struct xm_endpoints from, ep;
 	struct xm_sa_info in;
+	unsigned int len;
 	__be32 addr;
 	__be16 port;
 
@@ -252,6 +292,7 @@ void xm_gateway_follow_rebinding(struct xm_conn *conn)
 	spin_lock_bh(&conn->gw.src_lock);
 	addr = conn->gw.src_addr;
 	port = conn->gw.src_port;
+	len = conn->gw.src_len;
 	spin_unlock_bh(&conn->gw.src_lock);
 	if (!addr)
 		return;
@@ -261,35 +302,25 @@ void xm_gateway_follow_rebinding(struct xm_conn *conn)
 		return;
 	if (ep.remote.a4 == addr && ep.remote_port == port)
 		return;
-	if (ep.remote.a4 != addr && !(conn->nat & XFRM_MOBILITY_NAT_SRC_ADDR) &&
-	    !(conn->set_ep.family == AF_INET && conn->set_ep.remote.a4 == addr))
-		return;
 	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
 	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
 		      !in.encap_type;
 	from = ep;
 	ep.remote.a4 = addr;
 	ep.remote_port = port;
-	if (xm_sa_move(conn, &from, &ep, NULL))
+	if (!move_allowed(conn) || xm_sa_move(conn, &from, &ep, NULL))
 		return;
 	xm_stat_inc(conn, XM_STAT_REBINDINGS);
 	xm_event_sa_moved(conn, 0, conn->nat);
+	xm_path_moved(conn, &from, &ep, len);
 }
 
 /**
- * xm_gateway_forget_source() - forget the peer's newest ESP-in-UDP source
- * @conn: gateway connection
- *
- * The next authenticated ESP-in-UDP packet then reports its source again,
- * and xm_gateway_follow_rebinding() decides anew.
- *
- * Context: process context, &xm_net.lock held.
+ * xm_gateway_conn_init() - prepare the gateway state of a new connection
+ * @conn: new connection, not visible to any timer or message yet
  */
-void xm_gateway_forget_source(struct xm_conn *conn)
+void xm_gateway_conn_init(struct xm_conn *conn)
 {
-	lockdep_assert_held(&conn->xn->lock);
-	spin_lock_bh(&conn->gw.src_lock);
-	WRITE_ONCE(conn->gw.src_addr, 0);
-	WRITE_ONCE(conn->gw.src_port, 0);
-	spin_unlock_bh(&conn->gw.src_lock);
+	conn->gw.moves.tokens = XM_MOVE_BURST;
+	conn->gw.moves.last = jiffies;
 }

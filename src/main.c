@@ -12,6 +12,7 @@
 #include "fault.h"
 #include "km.h"
 #include "netlink.h"
+#include "path.h"
 #include "polmap.h"
 #include "reg.h"
 #include "rx.h"
@@ -30,6 +31,8 @@ static int __net_init xm_net_init(struct net *net)
 		return err;
 	xm_polmap_net_init(xn);
 	xm_km_net_init(xn);
+	xm_reg_net_init(xn);
+	xm_path_net_init(xn);
 	return 0;
 }
 
@@ -42,6 +45,7 @@ static void __net_exit xm_net_exit(struct net *net)
 	/* Cancels the connections' timers and frees them. */
 	xm_reg_net_exit(xn);
 	xm_polmap_forget(xn);
+	xm_path_net_exit(xn);
 	xm_tx_net_exit(xn);
 	xm_conn_net_exit(xn);
 }

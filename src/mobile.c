@@ -25,6 +25,14 @@
 
 #define XM_RTO_MAX	msecs_to_jiffies(4000)
 #define XM_MAX_RETRIES	8
+/*
+ * Length of a request, PADDING included: the gateway may send its reply,
+ * its path challenges and probes and the first packets of its traffic to
+ * our new address before it is validated (three times what it received
+ * from there, see path.c), as QUIC pads its first packets (RFC 9000,
+ * section 8.1).
+ */
+#define XM_RREQ_LEN	496
 
 /**
  * xm_mobile_send_copy() - send one copy of the newest request
@@ -59,6 +67,11 @@ void xm_mobile_send_copy(struct xm_conn *conn, u8 encap)
 		m.sender.sport = 0;
 		m.sender.dport = 0;
 	}
+	len = xm_msg_wire_len(&m) + XM_TLV_HDR_LEN;
+	if (len <= XM_RREQ_LEN) {
+		m.present |= XM_PRESENT_PADDING;
+		m.padding = XM_RREQ_LEN - len;
+	}
 	len = xm_msg_build(&m, buf, sizeof(buf));
 	err = len < 0 ? len : xm_tx_msg(conn, buf, len, plain);
 	if (err) {
@@ -81,6 +94,23 @@ static void send_rreq(struct xm_conn *conn)
 	xm_mobile_send_copy(conn, XM_ENCAP_ESPINUDP);
 	if (xm_plain_allowed(conn))
 		xm_mobile_send_copy(conn, XM_ENCAP_NONE);
+}
+
+/*
+ * Sequence number of a new request: above the ESP sequence number the
+ * outbound SA reached (each request uses one), above the previous
+ * request's if that was numbered under the same SA, never 0.
+ */
+static u32 next_seq(struct xm_conn *conn)
+{
+	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
+	u32 seq = xm_sa_oseq(conn) + 1;
+
+	if (conn->mob.tx_seq && conn->mob.tx_spi == spi &&
+	    (s32)(seq - conn->mob.tx_seq) <= 0)
+		seq = conn->mob.tx_seq + 1;
+	conn->mob.tx_spi = spi;
+	return seq ?: 1;
 }
 
 /**
@@ -138,6 +168,7 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	/* A new path may pass plain ESP even if the old one did not. */
 	if (!xfrm_addr_equal(&to.local, &from.local, from.family))
 		conn->plain.failed = false;
+	conn->plain.gro = xm_encap_sock_gro(conn->xn, &to.local);
 	/*
 	 * Our inbound SA goes plain at once when plain ESP may be used: it
 	 * accepts ESP-in-UDP as well, and the gateway's probes then get an
@@ -154,8 +185,13 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	}
 	xm_conn_index_spi(conn);
 
-	/* A newer request supersedes any outstanding one. */
-	conn->mob.tx_seq = conn->mob.tx_seq + 1 ?: 1;
+	/*
+	 * A newer request supersedes any outstanding one. Its number comes
+	 * from the outbound SA's ESP counter, which only grows under one key
+	 * and outlives this connection object: after a restart of ours (conn
+	 * del/add, a reload) the gateway still sees a newer request.
+	 */
+	conn->mob.tx_seq = next_seq(conn);
 	conn->mob.tx_nonce = get_random_u64();
 	xm_ep_to_view(&to, &conn->mob.tx_view);
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_PENDING;
@@ -333,6 +369,35 @@ void xm_mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 		conn->mob.copy_resend = true;
 		mod_delayed_work(xm_wq, &conn->plain.work, XM_RTO_INIT);
 	}
+}
+
+/**
+ * xm_mobile_challenge() - answer the gateway's path challenge
+ * @conn: mobile connection whose inbound SA authenticated the challenge
+ * @m: the challenge
+ *
+ * The gateway moved to where our packets came from and asks for proof
+ * that we are there: the response goes through the SA, from that address.
+ * Responses are rate-limited.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_mobile_challenge(struct xm_conn *conn, const struct xm_msg *m)
+{
+	struct xm_msg rsp = {
+		.type = XM_MSG_RESPONSE,
+		.seq = m->seq,
+		.nonce = m->nonce,
+	};
+	u8 buf[XM_HDR_LEN];
+	int len;
+
+	lockdep_assert_held(&conn->xn->lock);
+	if (!xm_reg_answer_allowed(conn))
+		return;
+	len = xm_msg_build(&rsp, buf, sizeof(buf));
+	if (len < 0 || xm_tx_msg(conn, buf, len, false))
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 }
 
 /**

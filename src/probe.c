@@ -63,15 +63,11 @@ static void send_probe(struct xm_conn *conn)
 		.seq = conn->plain.probe_tries,
 		.nonce = conn->plain.probe_nonce,
 	};
-	struct xm_endpoints ep;
 	u8 buf[XM_HDR_LEN];
 	int len;
 
-	if (xm_sa_endpoints(conn, &ep))
-		return;
 	len = xm_msg_build(&m, buf, sizeof(buf));
-	if (len < 0 || xm_tx_probe(conn->xn->net, conn->mark.v, ep.local.a4,
-				   ep.remote.a4, m.seq, buf, len))
+	if (len < 0 || xm_tx_msg(conn, buf, len, true))
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
 	else
 		xm_stat_inc(conn, XM_STAT_PROBES);
@@ -215,37 +211,35 @@ out:
 }
 
 /**
- * xm_probe_rx() - acknowledge a peer's plain-ESP probe through the SA
- * @xn: namespace the probe arrived in
- * @msg: the probe (not authenticated) with its outer header
+ * xm_probe_rx() - acknowledge a peer's probe that arrived as plain ESP
+ * @conn: connection whose inbound SA authenticated the probe
+ * @m: the probe
+ * @msg: the probe as received, with its outer header
+ *
+ * The acknowledgment goes through the SA as usual. A probe that arrived
+ * UDP-encapsulated proves nothing and gets none; acknowledgments are
+ * rate-limited.
  *
  * Context: process context, &xm_net.lock held.
  */
-void xm_probe_rx(struct xm_net *xn, const struct xm_rx_msg *msg)
+void xm_probe_rx(struct xm_conn *conn, const struct xm_msg *m,
+		 const struct xm_rx_msg *msg)
 {
-	struct xm_msg m, ack = { .type = XM_MSG_PROBE_ACK };
-	const struct xm_sa_id *out, *in;
+	struct xm_msg ack = {
+		.type = XM_MSG_PROBE_ACK,
+		.seq = m->seq,
+		.nonce = m->nonce,
+	};
 	u8 buf[XM_HDR_LEN];
-	struct xm_conn *conn;
-	unsigned long index;
 	int len;
 
-	lockdep_assert_held(&xn->lock);
-	if (xm_msg_parse(msg->buf, msg->len, &m) || m.type != XM_MSG_PROBE)
+	lockdep_assert_held(&conn->xn->lock);
+	if (!msg->have_view || msg->observed.encap != XM_ENCAP_NONE) {
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
 		return;
-	xa_for_each(&xn->conns, index, conn) {
-		out = &conn->sa[XFRM_MOBILITY_DIR_OUT];
-		in = &conn->sa[XFRM_MOBILITY_DIR_IN];
-		if (out->family == AF_INET &&
-		    out->daddr.a4 == msg->observed.saddr.a4 &&
-		    in->daddr.a4 == msg->observed.daddr.a4)
-			break;
 	}
-	/* Only once our inbound SA accepts plain ESP; the peer retries. */
-	if (!conn || !xm_sa_is_plain(conn, XFRM_MOBILITY_DIR_IN))
+	if (!xm_reg_answer_allowed(conn))
 		return;
-	ack.seq = m.seq;
-	ack.nonce = m.nonce;
 	len = xm_msg_build(&ack, buf, sizeof(buf));
 	if (len < 0 || xm_tx_msg(conn, buf, len, false))
 		xm_stat_inc(conn, XM_STAT_TX_ERRORS);

@@ -27,6 +27,7 @@ static const struct xm_tlv_desc {
 	{ XM_TLV_METHODS,	XM_PRESENT_METHODS },
 	{ XM_TLV_VERDICT,	XM_PRESENT_VERDICT },
 	{ XM_TLV_COPIES,	XM_PRESENT_COPIES },
+	{ XM_TLV_PADDING,	XM_PRESENT_PADDING },
 };
 
 static const char * const xm_parse_err_names[XM_PERR_MAX] = {
@@ -62,13 +63,13 @@ static const struct xm_tlv_desc *xm_tlv_lookup(u16 type)
 
 static bool xm_type_known(u8 type)
 {
-	return type >= XM_MSG_RREQ && type <= XM_MSG_PROBE_ACK;
+	return type >= XM_MSG_RREQ && type <= XM_MSG_RESPONSE;
 }
 
 /*
  * TLVs a message type must carry.  Version 1 allows these and, in an RREQ
- * or an RREP, COPIES: a PROBE and its PROBE_ACK carry nothing but the
- * header (the nonce).
+ * or an RREP, COPIES: a PROBE, PROBE_ACK, CHALLENGE and RESPONSE carry
+ * nothing but the header (the nonce).
  */
 static u32 xm_required_tlvs(u8 type)
 {
@@ -86,6 +87,8 @@ static u32 xm_allowed_tlvs(u8 type)
 {
 	switch (type) {
 	case XM_MSG_RREQ:
+		return xm_required_tlvs(type) | XM_PRESENT_COPIES |
+		       XM_PRESENT_PADDING;
 	case XM_MSG_RREP:
 		return xm_required_tlvs(type) | XM_PRESENT_COPIES;
 	default:
@@ -271,6 +274,19 @@ static enum xm_parse_err xm_parse_verdict(const u8 *val, unsigned int vlen,
 	return xm_verdict_valid(vd) ? XM_PERR_NONE : XM_PERR_BAD_VERDICT;
 }
 
+/* PADDING: zero bytes only. */
+static enum xm_parse_err xm_parse_padding(const u8 *val, unsigned int vlen,
+					  u16 *padding)
+{
+	unsigned int i;
+
+	for (i = 0; i < vlen; i++)
+		if (val[i])
+			return XM_PERR_BAD_PADDING;
+	*padding = vlen;
+	return XM_PERR_NONE;
+}
+
 /* Decode one TLV whose bounds and padding have already been checked. */
 static enum xm_parse_err xm_parse_tlv(struct xm_msg *msg, u16 type,
 				      const u8 *val, unsigned int vlen)
@@ -299,6 +315,8 @@ static enum xm_parse_err xm_parse_tlv(struct xm_msg *msg, u16 type,
 		return xm_parse_verdict(val, vlen, &msg->verdict);
 	case XM_PRESENT_COPIES:
 		return xm_parse_methods(val, vlen, &msg->copies);
+	case XM_PRESENT_PADDING:
+		return xm_parse_padding(val, vlen, &msg->padding);
 	default:
 		return XM_PERR_BAD_TLV;
 	}
@@ -419,7 +437,13 @@ static u8 *xm_put_view(u8 *p, u16 type, const struct xm_view *v)
 	return p + xm_view_wire_len(v->family);
 }
 
-static size_t xm_msg_wire_len(const struct xm_msg *msg)
+/**
+ * xm_msg_wire_len() - length of the encoding of a message
+ * @msg: message; its TLVs marked in @msg->present count
+ *
+ * Return: the number of bytes xm_msg_build() writes for a valid @msg.
+ */
+size_t xm_msg_wire_len(const struct xm_msg *msg)
 {
 	size_t n = XM_HDR_LEN;
 
@@ -433,6 +457,9 @@ static size_t xm_msg_wire_len(const struct xm_msg *msg)
 		n += XM_TLV_HDR_LEN + XM_VERDICT_LEN;
 	if (msg->present & XM_PRESENT_COPIES)
 		n += XM_TLV_HDR_LEN + XM_COPIES_LEN;
+	if (msg->present & XM_PRESENT_PADDING)
+		n += XM_TLV_HDR_LEN +
+		     ((msg->padding + XM_TLV_ALIGN - 1) & ~(XM_TLV_ALIGN - 1U));
 	return n;
 }
 
@@ -496,6 +523,14 @@ int xm_msg_build(const struct xm_msg *msg, void *buf, size_t len)
 		p = xm_put_tlv_hdr(p, XM_TLV_COPIES, XM_COPIES_LEN);
 		put_unaligned_be32(msg->copies, p);
 		p += XM_COPIES_LEN;
+	}
+	if (msg->present & XM_PRESENT_PADDING) {
+		unsigned int padded = (msg->padding + XM_TLV_ALIGN - 1) &
+				      ~(XM_TLV_ALIGN - 1U);
+
+		p = xm_put_tlv_hdr(p, XM_TLV_PADDING, msg->padding);
+		memset(p, 0, padded);
+		p += padded;
 	}
 
 	return need;

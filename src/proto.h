@@ -75,6 +75,7 @@ enum xm_parse_err {
 #define XM_PRESENT_METHODS		BIT(2)
 #define XM_PRESENT_VERDICT		BIT(3)
 #define XM_PRESENT_COPIES		BIT(4)
+#define XM_PRESENT_PADDING		BIT(5)
 /* The TLVs mandatory in an RREP. */
 #define XM_PRESENT_ALL			(XM_PRESENT_SENDER_VIEW | \
 					 XM_PRESENT_OBSERVED_VIEW | \
@@ -135,6 +136,8 @@ struct xm_verdict {
  * @verdict: VERDICT, valid if XM_PRESENT_VERDICT
  * @copies: COPIES bitmap (XM_METHOD_*, unknown bits preserved), valid if
  *	XM_PRESENT_COPIES
+ * @padding: length of the PADDING value in bytes, valid if
+ *	XM_PRESENT_PADDING
  * @err: reason of the last xm_msg_parse() failure, XM_PERR_NONE on success
  * @err_off: byte offset in the buffer where @err was detected
  *
@@ -151,6 +154,7 @@ struct xm_msg {
 	u32			methods;
 	struct xm_verdict	verdict;
 	u32			copies;
+	u16			padding;
 	enum xm_parse_err	err;
 	u16			err_off;
 };
@@ -177,6 +181,7 @@ static inline u32 xm_encap_method(u8 encap)
 
 int xm_msg_parse(const void *buf, size_t len, struct xm_msg *msg);
 int xm_msg_build(const struct xm_msg *msg, void *buf, size_t len);
+size_t xm_msg_wire_len(const struct xm_msg *msg);
 enum xm_parse_err xm_msg_check(const struct xm_msg *msg);
 bool xm_view_valid(const struct xm_view *v);
 u32 xm_classify(const struct xm_view *sent, const struct xm_view *seen);

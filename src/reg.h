@@ -19,26 +19,29 @@
 #define XM_METHODS	(XM_METHOD_ESPINUDP | XM_METHOD_ESP)
 
 /**
- * struct xm_rx_msg - a registration message handed from softirq to process
- *	context
- * @work: queued on the module's workqueue
- * @net: namespace, referenced
- * @conn_id: connection whose inbound SA authenticated the message
+ * struct xm_rx_msg - an authenticated registration message handed from
+ *	softirq to process context
+ * @node: in &xm_net.rx_list
+ * @conn: connection whose inbound SA authenticated the message, referenced
  * @spi: SPI of that SA
+ * @newest: the packet carried the highest ESP sequence number the SA had
+ *	accepted (false when unknown, see rx.c)
  * @have_view: whether @observed holds the outer header of the packet
  * @observed: outer header as received
+ * @wire_len: length of the packet on the wire, estimated
  * @inner_src: inner source address
  * @inner_dst: inner destination address
  * @len: length of @buf
  * @buf: the message
  */
 struct xm_rx_msg {
-	struct work_struct work;
-	struct net *net;
-	u32 conn_id;
+	struct list_head node;
+	struct xm_conn *conn;
 	__be32 spi;
+	bool newest;
 	bool have_view;
 	struct xm_view observed;
+	unsigned int wire_len;
 	xfrm_address_t inner_src;
 	xfrm_address_t inner_dst;
 	u16 len;
@@ -46,8 +49,8 @@ struct xm_rx_msg {
 };
 
 /*
- * The ordered workqueue of registration messages and connection timers,
- * and the flag that stops timers from rearming at module unload (reg.c).
+ * The workqueue of registration messages and connection timers, and the
+ * flag that stops timers from rearming at module unload (reg.c).
  */
 extern struct workqueue_struct *xm_wq;
 extern bool xm_stopping;
@@ -70,7 +73,7 @@ static inline bool xm_reg_conn_gone(const struct xm_conn *conn)
 static inline bool xm_plain_allowed(const struct xm_conn *conn)
 {
 	return conn->encap_policy == XFRM_MOBILITY_ENCAP_POLICY_AUTO &&
-	       !conn->plain.failed;
+	       !conn->plain.failed && !conn->plain.gro;
 }
 
 /* Methods the connection may use on its current path. */
@@ -135,7 +138,12 @@ void xm_reg_uninit(void);
 void xm_reg_conn_start(struct xm_conn *conn);
 void xm_reg_conn_release(struct xm_conn *conn);
 void xm_reg_net_exit(struct xm_net *xn);
-void xm_reg_queue_rx(struct net *net, struct xm_rx_msg *msg);
+bool xm_reg_rx_admit(struct xm_conn *conn);
+void xm_reg_rx_done(struct xm_conn *conn);
+void xm_reg_rx_free(struct xm_rx_msg *msg);
+void xm_reg_queue_rx(struct xm_net *xn, struct xm_rx_msg *msg);
+bool xm_reg_answer_allowed(struct xm_conn *conn);
+void xm_reg_net_init(struct xm_net *xn);
 void xm_reg_sas_changed(struct xm_conn *conn);
 
 #endif /* _XM_REG_H */

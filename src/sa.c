@@ -572,3 +572,27 @@ u64 xm_sa_packets(struct xm_conn *conn, int dir)
 	xfrm_state_put(x);
 	return packets;
 }
+
+/**
+ * xm_sa_oseq() - the last ESP sequence number an outbound SA used
+ * @conn: connection
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: its low 32 bits, 0 if the SA is gone or sent nothing yet.
+ */
+u32 xm_sa_oseq(struct xm_conn *conn)
+{
+	struct xfrm_state *x = xm_sa_lookup(conn->xn->net, conn,
+					    XFRM_MOBILITY_DIR_OUT);
+	u32 oseq;
+
+	lockdep_assert_held(&conn->xn->lock);
+
+	if (!x)
+		return 0;
+	spin_lock_bh(&x->lock);
+	oseq = x->replay_esn ? x->replay_esn->oseq : x->replay.oseq;
+	spin_unlock_bh(&x->lock);
+	xfrm_state_put(x);
+	return oseq;
+}

@@ -33,5 +33,6 @@ enum xfrm_mobility_conn_state xm_sa_check(struct xm_conn *conn);
 bool xm_sa_has_replay_window(const struct xfrm_state *x);
 bool xm_sa_is_plain(struct xm_conn *conn, int dir);
 u64 xm_sa_packets(struct xm_conn *conn, int dir);
+u32 xm_sa_oseq(struct xm_conn *conn);
 
 #endif /* _XM_SA_H */

@@ -10,8 +10,8 @@
 #include <linux/udp.h>
 #include <net/esp.h>
 #include <net/ip.h>
-#include <net/ip_tunnels.h>
 #include <net/route.h>
+#include <net/udp.h>
 #include <net/udp_tunnel.h>
 #include <net/xfrm.h>
 
@@ -94,6 +94,32 @@ static int plain_sender_get(struct xm_net *xn)
 	return err;
 }
 
+/* Context: process context, &xm_net.lock held. */
+static int msg_sender_get(struct xm_net *xn)
+{
+	lockdep_assert_held(&xn->lock);
+	if (xn->msg_sock)
+		return 0;
+	return sock_create_kern(xn->net, AF_INET, SOCK_DGRAM, IPPROTO_UDP,
+				&xn->msg_sock);
+}
+
+/**
+ * xm_tx_is_msg() - whether an outer packet carries a registration message
+ * @xn: per-netns state
+ * @skb: packet on the output path, after its transformation
+ *
+ * Context: any; the sockets live until the namespace's hooks are gone.
+ * Return: true for the packets of xm_tx_msg().
+ */
+bool xm_tx_is_msg(const struct xm_net *xn, const struct sk_buff *skb)
+{
+	const struct socket *m = READ_ONCE(xn->msg_sock);
+	const struct socket *p = READ_ONCE(xn->plain_sock);
+
+	return skb->sk && ((m && skb->sk == m->sk) || (p && skb->sk == p->sk));
+}
+
 static void plain_sender_put(struct xm_net *xn)
 {
 	if (!xn->plain_sock)
@@ -120,7 +146,9 @@ static void plain_sender_put(struct xm_net *xn)
  * With @plain, the SA encrypts and numbers the packet as usual (its own ESP
  * sequence number, from the SA's counter) and the UDP header of an
  * encapsulated SA is removed afterwards, by a netfilter hook at the start
- * of LOCAL_OUT, before connection tracking.
+ * of LOCAL_OUT, before connection tracking. Every message is owned by one
+ * of two kernel sockets of the namespace, by which the hooks know it
+ * (xm_tx_is_msg()).
  *
  * Context: process context, &xm_net.lock held.
  * Return: 0 or a negative errno.
@@ -146,6 +174,11 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 		if (err)
 			return err;
 		sk = conn->xn->plain_sock->sk;
+	} else {
+		err = msg_sender_get(conn->xn);
+		if (err)
+			return err;
+		sk = conn->xn->msg_sock->sk;
 	}
 
 	fl4.flowi4_proto = IPPROTO_UDP;
@@ -175,9 +208,8 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 	}
 	skb_reserve(skb, room);
 	skb_put_data(skb, buf, len);
-	/* The mark the hook recognises; kept through the transformation. */
-	if (sk)
-		skb_set_owner_w(skb, sk);
+	/* The mark the hooks recognise; kept through the transformation. */
+	skb_set_owner_w(skb, sk);
 
 	/* Consumes the route reference and the skb. */
 	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
@@ -232,56 +264,6 @@ int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
 }
 
 /**
- * xm_tx_probe() - send a plain-ESP probe
- * @net: namespace
- * @mark: fwmark of the route lookup
- * @saddr: local outer address
- * @daddr: peer outer address
- * @seq: ESP sequence number field (the try)
- * @buf: PROBE message
- * @len: length of @buf
- *
- * The probe is an ESP packet (IP protocol 50) with the reserved SPI
- * %XM_PROBE_SPI and the PROBE message as payload. It is not protected:
- * it only finds out whether plain ESP passes between the two addresses.
- *
- * Context: process context.
- * Return: 0 or a negative errno.
- */
-int xm_tx_probe(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
-		u32 seq, const void *buf, unsigned int len)
-{
-	struct flowi4 fl4 = {
-		.saddr = saddr,
-		.daddr = daddr,
-		.flowi4_mark = mark,
-	};
-	unsigned int room = LL_MAX_HEADER + sizeof(struct iphdr);
-	struct ip_esp_hdr *esph;
-	struct sk_buff *skb;
-	struct rtable *rt;
-
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
-	skb = alloc_skb(room + sizeof(*esph) + len, GFP_KERNEL);
-	if (!skb) {
-		ip_rt_put(rt);
-		return -ENOMEM;
-	}
-	skb_reserve(skb, room);
-	esph = skb_put(skb, sizeof(*esph));
-	esph->spi = htonl(XM_PROBE_SPI);
-	esph->seq_no = htonl(seq);
-	skb_put_data(skb, buf, len);
-	skb_reset_transport_header(skb);
-	/* Consumes the route reference and the skb. */
-	iptunnel_xmit(NULL, rt, skb, fl4.saddr, fl4.daddr, IPPROTO_ESP, 0,
-		      ip4_dst_hoplimit(&rt->dst), 0, false);
-	return 0;
-}
-
-/**
  * xm_tx_route_source() - local address the routing table picks to a peer
  * @net: namespace
  * @mark: fwmark of the lookup
@@ -309,6 +291,34 @@ int xm_tx_route_source(struct net *net, u32 mark, u16 family,
 	memset(saddr, 0, sizeof(*saddr));
 	saddr->a4 = fl4.saddr;
 	return 0;
+}
+
+/**
+ * xm_encap_sock_gro() - whether ESP-in-UDP to a local address skips the
+ *	receive hooks
+ * @xn: per-netns state
+ * @local: local outer address
+ *
+ * A socket on %XM_ENCAP_PORT with UDP GRO (an IKE daemon's, 6.12) hands
+ * ESP-in-UDP to esp4_offload's GRO, which calls xfrm_input() without the
+ * receive hooks: a plain inbound SA would drop it (encapsulation
+ * mismatch), so the module cannot keep inbound SAs plain there.
+ *
+ * Context: process context.
+ * Return: true if such a socket receives ESP-in-UDP for @local.
+ */
+bool xm_encap_sock_gro(struct xm_net *xn, const xfrm_address_t *local)
+{
+	struct sock *sk;
+	bool gro;
+
+	sk = udp4_lib_lookup(xn->net, 0, 0, local->a4, htons(XM_ENCAP_PORT),
+			     0);
+	if (!sk)
+		return false;
+	gro = xm_udp_sk_esp_gro(sk);
+	sock_put(sk);
+	return gro;
 }
 
 /**
@@ -352,13 +362,18 @@ int xm_encap_sock_get(struct xm_net *xn)
  * xm_encap_sock_put() - release the module's ESP-in-UDP socket of a netns
  * @xn: per-netns state
  *
- * Also removes the hook and socket of plain-ESP registration messages.
+ * Also removes the hook and sockets of registration messages. Called at
+ * namespace exit, after the output hook of path validation is gone.
  *
  * Context: process context.
  */
 void xm_encap_sock_put(struct xm_net *xn)
 {
 	plain_sender_put(xn);
+	if (xn->msg_sock) {
+		sock_release(xn->msg_sock);
+		WRITE_ONCE(xn->msg_sock, NULL);
+	}
 	if (xn->encap_sock) {
 		udp_tunnel_sock_release(xn->encap_sock);
 		xn->encap_sock = NULL;

@@ -6,13 +6,13 @@
 
 int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 	      bool plain);
+bool xm_tx_is_msg(const struct xm_net *xn, const struct sk_buff *skb);
 int xm_tx_route_source(struct net *net, u32 mark, u16 family,
 		       const xfrm_address_t *daddr, xfrm_address_t *saddr);
 int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
 		    __be16 sport, __be16 dport);
-int xm_tx_probe(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
-		u32 seq, const void *buf, unsigned int len);
 int xm_encap_sock_get(struct xm_net *xn);
+bool xm_encap_sock_gro(struct xm_net *xn, const xfrm_address_t *local);
 void xm_encap_sock_put(struct xm_net *xn);
 void xm_tx_net_exit(struct xm_net *xn);
 

@@ -30,20 +30,28 @@
 #define XM_VERSION		1
 #define XM_DEFAULT_PORT		4501	/* inner UDP destination port */
 #define XM_MSG_MAX		512	/* header + TLVs, in bytes */
-#define XM_PROBE_SPI		1	/* plain-ESP probes, RFC 4303 reserved */
 
 /**
  * enum xm_msg_type - values of the header type field
  * @XM_MSG_RREQ: registration request, mobile host to gateway
  * @XM_MSG_RREP: registration reply, gateway to mobile host
- * @XM_MSG_PROBE: plain-ESP path probe, sent outside the SA (XM_PROBE_SPI)
- * @XM_MSG_PROBE_ACK: answer to XM_MSG_PROBE, sent through the SA
+ * @XM_MSG_PROBE: plain-ESP path probe, sent through the SA as plain ESP
+ *	while the SA is UDP-encapsulated
+ * @XM_MSG_PROBE_ACK: answer to XM_MSG_PROBE that arrived as plain ESP
+ * @XM_MSG_CHALLENGE: path challenge, gateway to mobile host, after the
+ *	gateway moved its SAs to an address not validated yet
+ * @XM_MSG_RESPONSE: answer to XM_MSG_CHALLENGE, echoing its nonce
+ *
+ * Every message travels inside the connection's ESP SA; none is accepted
+ * before the SA authenticated it and its anti-replay check passed.
  */
 enum xm_msg_type {
 	XM_MSG_RREQ		= 1,
 	XM_MSG_RREP		= 2,
 	XM_MSG_PROBE		= 3,
 	XM_MSG_PROBE_ACK	= 4,
+	XM_MSG_CHALLENGE	= 5,
+	XM_MSG_RESPONSE		= 6,
 };
 
 /**
@@ -54,7 +62,11 @@ enum xm_msg_type {
  * @length: total message length in bytes, header and TLVs included;
  *	a multiple of 4, at least XM_HDR_LEN, at most XM_MSG_MAX
  * @flags: no flag is defined; must be zero
- * @seq: per-connection request sequence number; a reply echoes it
+ * @seq: RREQ: the low 32 bits of the ESP sequence number the request's
+ *	sender had reached on its outbound SA when it made the request, at
+ *	least 1: it grows with every request under one SA, also across a
+ *	restart of the sender's registration state (the SA keeps its
+ *	counter); a reply echoes it. PROBE: the try. Others: zero or echoed.
  * @nonce: 64-bit nonce, big-endian, most significant word first;
  *	a reply echoes it
  */
@@ -121,6 +133,10 @@ enum {
  * @XM_TLV_COPIES: __be32 bitmap of XM_METHOD_* copies of one registration:
  *	in an RREQ the methods the mobile host sends copies with, in an RREP
  *	the methods whose copies reached the gateway; optional, not critical
+ * @XM_TLV_PADDING: zero bytes, any length (RREQ only, optional, not
+ *	critical): a request pads itself so that the gateway may send the
+ *	reply, the path challenge and the first packets of its traffic to an
+ *	address not validated yet within three times what it received
  */
 enum xm_tlv_type {
 	XM_TLV_SENDER_VIEW	= XM_TLV_CRITICAL | 0x0001,
@@ -128,6 +144,7 @@ enum xm_tlv_type {
 	XM_TLV_METHODS		= XM_TLV_CRITICAL | 0x0003,
 	XM_TLV_VERDICT		= XM_TLV_CRITICAL | 0x0004,
 	XM_TLV_COPIES		= 0x0005,
+	XM_TLV_PADDING		= 0x0006,
 };
 
 /* View value (SENDER_VIEW, OBSERVED_VIEW) ---------------------------------- */

@@ -122,6 +122,8 @@ static inline bool xm_ep_same(const struct xm_endpoints *a,
  *	an ESP-in-UDP SA, see xm_tx_msg(); set under @lock before
  *	@plain_ops is registered, cleared after it is unregistered
  * @plain_ops: netfilter hook removing their UDP header
+ * @msg_sock: owner of the other registration messages, so that the output
+ *	hook of path validation knows them (path.c); under @lock
  * @km_work: re-resolves connections after SA changes made by others
  * @km_lock: protects @km_all (taken in atomic context)
  * @km_pending: reqids whose SAs or policies changed since @km_work last
@@ -132,6 +134,14 @@ static inline bool xm_ep_same(const struct xm_endpoints *a,
  *	connection's policies without walking the SPD: entries are
  *	&struct xm_pm_ent (polmap.c), checked with xfrm_policy_byid() before
  *	use; its own lock, taken with BH off (the key manager updates it)
+ * @rx_lock: protects @rx_list (taken in softirq)
+ * @rx_list: authenticated registration messages waiting for @rx_work
+ * @rx_work: hands @rx_list to the registration code, in arrival order
+ * @pv_conns: gateway connections validating a new peer address, by that
+ *	address (path.c); readers under RCU, writers under @lock
+ * @pv_active: entries in @pv_conns; written under @lock, read locklessly
+ * @pv_ops: netfilter hook limiting what goes to unvalidated addresses
+ * @pv_hooked: @pv_ops is registered; under @lock
  * @pols_built: @pols holds every policy (built by one walk, kept current
  *	by policy notifications); under @pols' lock
  * @km_dying: set at namespace exit, stops @km_work from being queued
@@ -154,6 +164,7 @@ struct xm_net {
 	struct socket *encap_sock;
 	struct socket *plain_sock;
 	struct nf_hook_ops plain_ops;
+	struct socket *msg_sock;
 	struct work_struct km_work;
 	spinlock_t km_lock;	/* see @km_lock above */
 	struct xarray km_pending;
@@ -163,6 +174,13 @@ struct xm_net {
 	struct xarray km_maps;
 	struct xarray pols;
 	bool pols_built;
+	spinlock_t rx_lock;	/* see @rx_lock above */
+	struct list_head rx_list;
+	struct work_struct rx_work;
+	DECLARE_HASHTABLE(pv_conns, 6);
+	unsigned int pv_active;
+	struct nf_hook_ops pv_ops;
+	bool pv_hooked;
 };
 
 extern unsigned int xm_net_id;

@@ -4,8 +4,12 @@
 # Negative and safety tests of the registration exchange:
 # - unauthenticated (forged ESP), replayed (captured RREQ resent from
 #   another address), stale, truncated, oversized, wrong-version,
-#   wrong-type, unknown-critical and wrong-connection messages are dropped
-#   and counted, and no SA changes;
+#   wrong-type and unknown-critical messages are dropped and counted, and
+#   no SA changes; the bad messages go to the connection's registration
+#   endpoint (inner source and destination the selector's addresses, UDP
+#   port 4501 on both sides), where the gateway takes messages;
+# - a message from another inner source through the same SA is not acted
+#   upon as the connection's message, and no SA changes;
 # - a registration in one netns never touches another netns' SAs;
 # - the outbound ESP sequence number never repeats across a move (wire
 #   capture);
@@ -17,6 +21,9 @@ dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
 inject=(python3 "$dir/xm_inject.py")
+# Y's registration endpoint: the source address of its outbound selector
+# (10.88.0.0/24); X's is its own inner address.
+REG_DST=10.88.0.0
 
 mob_test_init ip nft tc ping tcpdump python3
 mob_topo udp
@@ -106,26 +113,39 @@ fi
 rm -f "$pcap"
 
 # 3. Authenticated but bad messages, sent by a process on X through the
-#    tunnel (they pass ESP): each is dropped, counted, and changes nothing.
+#    tunnel (they pass ESP) from X's registration endpoint to Y's: each is
+#    dropped, counted, and changes nothing.
 for case in "stale drop-stale" "truncated drop-malformed" \
 	    "version drop-malformed" "oversized drop-malformed" \
 	    "critical drop-malformed" "rrep drop-unexpected"; do
 	read -r msg counter <<<"$case"
 	before=$(mob_stat "$NS_Y" "$counter")
-	ktap_run ip netns exec "$NS_X" "${inject[@]}" msg "$msg" "$X_INNER4" "$Y_INNER4" 4501
+	ktap_run ip netns exec "$NS_X" "${inject[@]}" msg "$msg" "$X_INNER4" "$REG_DST" 4501
 	counted "$msg message" "$counter" "$before"
 done
 y_unchanged "bad messages"
 
-# 4. Wrong connection: a message whose inner source is outside the
-#    connection's selectors, carried by the same SA.
+# 4. Wrong connection: a message to Y's registration endpoint whose inner
+#    source is outside the connection's selectors, carried by the same SA.
+#    It is no message of the connection: not parsed as one (it would count
+#    as stale), no registration, nothing changes.
 ktap_run ns_ipb "$NS_X" <<EOT
 addr add 10.99.0.3/32 dev inner
 xfrm policy add src 10.99.0.3/32 dst 10.88.0.0/24 dir out tmpl src $X_B4 dst $Y_WAN4 proto esp reqid 1 mode tunnel
 EOT
-before=$(mob_stat "$NS_Y" drop-wrong-conn)
-ktap_run ip netns exec "$NS_X" "${inject[@]}" msg stale 10.99.0.3 "$Y_INNER4" 4501
-counted "wrong-connection message" drop-wrong-conn "$before"
+rreq_rx=$(mob_stat "$NS_Y" rreq-rx)
+stale=$(mob_stat "$NS_Y" drop-stale)
+ktap_run ip netns exec "$NS_X" "${inject[@]}" msg stale 10.99.0.3 "$REG_DST" 4501
+ns_sleep 1
+# not_taken: the message was not handled as one of the connection.
+not_taken() {
+	local now
+	now=$(mob_stat "$NS_Y" drop-stale)
+	no_registration && [[ $now == "$stale" ]] && return
+	echo "rreq-rx $rreq_rx -> $(mob_stat "$NS_Y" rreq-rx), drop-stale $stale -> $now"
+	return 1
+}
+ktap_check "wrong-connection message: not taken as the connection's message" not_taken
 y_unchanged "wrong-connection message"
 
 # 5. The bystander namespace saw nothing.

@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Craft registration messages and replay captured packets for security.sh.
+"""Craft registration messages and replay captured packets (security.sh,
+untrusted.sh).
 
   xm_inject.py msg KIND SRC DST PORT      send one crafted message over UDP
+                                          from SRC:PORT to DST:PORT
   xm_inject.py replay PCAP SRC DST PORT   resend the UDP payload of the first
                                           packet of PCAP from another source
+  xm_inject.py echo-serve ADDR PORT SECS  UDP echo service on ADDR:PORT for
+                                          SECS seconds; prints "ready"
+  xm_inject.py echo SRC SPORT DST PORT    send a datagram from SRC:SPORT (0:
+                                          any port) to DST:PORT, up to 5
+                                          times, until it comes back; prints
+                                          "echo from ADDR:PORT after N" or
+                                          "no echo" (exit status 1)
   xm_inject.py espseq PCAP SPI            print the ESP sequence numbers of SPI
                                           (ESP-in-UDP) in capture order
   xm_inject.py espseq-any PCAP SPI        same for plain and ESP-in-UDP: "seq
@@ -13,6 +22,7 @@
 import socket
 import struct
 import sys
+import time
 
 MAGIC, VERSION, RREQ, RREP = 0x584D, 1, 1, 2
 
@@ -77,8 +87,47 @@ def pcap_udp_payloads(path):
             yield payload[8:]
 
 
+def echo_serve(addr, port, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    print('ready', flush=True)
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        s.settimeout(max(end - time.monotonic(), 0.01))
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            break
+        s.sendto(data, peer)
+
+
+def echo(src, sport, dst, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, sport))
+    s.settimeout(1)
+    for i in range(1, 6):
+        token = b'xm-echo %d' % i
+        s.sendto(token, (dst, port))
+        try:
+            while True:
+                data, peer = s.recvfrom(2048)
+                if data == token:
+                    print('echo from %s:%d after %d' % (peer + (i,)))
+                    return 0
+        except socket.timeout:
+            pass
+    print('no echo')
+    return 1
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == 'echo-serve':
+        echo_serve(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+        return 0
+    if cmd == 'echo':
+        return echo(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                    int(sys.argv[5]))
     if cmd == 'espseq':
         spi = int(sys.argv[3], 0)
         for p in pcap_udp_payloads(sys.argv[2]):
@@ -106,7 +155,8 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, port))
     s.sendto(payload, (dst, port))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

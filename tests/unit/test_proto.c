@@ -479,6 +479,31 @@ static struct xm_msg probe_ack(void)
 	return m;
 }
 
+static struct xm_msg rreq4_padded(void)
+{
+	struct xm_msg m = rreq4();
+
+	m.present |= XM_PRESENT_PADDING;
+	m.padding = 301;
+	return m;
+}
+
+static struct xm_msg challenge(void)
+{
+	struct xm_msg m = probe();
+
+	m.type = XM_MSG_CHALLENGE;
+	return m;
+}
+
+static struct xm_msg response(void)
+{
+	struct xm_msg m = probe();
+
+	m.type = XM_MSG_RESPONSE;
+	return m;
+}
+
 static const struct rt_row {
 	const char *name;
 	struct xm_msg (*make)(void);
@@ -496,6 +521,9 @@ static const struct rt_row {
 	{ "rrep mixed families", rrep_mixed, 104 },
 	{ "probe", probe, 20 },
 	{ "probe ack", probe_ack, 20 },
+	{ "rreq v4 padded", rreq4_padded, 48 + 4 + 304 },
+	{ "challenge", challenge, 20 },
+	{ "response", response, 20 },
 };
 
 static void test_roundtrip(void)
@@ -587,6 +615,16 @@ static void m_type_probe(struct raw *r)
 static void m_type_probe_ack(struct raw *r)
 {
 	r->b[3] = XM_MSG_PROBE_ACK;
+}
+
+static void m_type_challenge(struct raw *r)
+{
+	r->b[3] = XM_MSG_CHALLENGE;
+}
+
+static void m_type7(struct raw *r)
+{
+	r->b[3] = 7;
 }
 
 static void m_type_ff(struct raw *r)
@@ -720,7 +758,7 @@ static void m_pad_first(struct raw *r)
 {
 	static const u8 v[2] = { 0xaa, 0xbb };
 
-	raw_tlv_pad(r, 0x0006, v, 2, 0);
+	raw_tlv_pad(r, 0x0007, v, 2, 0);
 	r->b[r->n - 2] = 0x80;
 	raw_fix_len(r);
 }
@@ -749,12 +787,24 @@ static void m_dup_verdict(struct raw *r)
 
 static void m_unknown_crit(struct raw *r)
 {
-	raw_tlv(r, 0x8006, NULL, 0);
+	raw_tlv(r, 0x8007, NULL, 0);
 }
 
 static void m_unknown_crit_ffff(struct raw *r)
 {
 	raw_tlv(r, 0xffff, NULL, 4);
+}
+
+static void m_padding_nonzero(struct raw *r)
+{
+	static const u8 v[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+
+	raw_tlv(r, XM_TLV_PADDING, v, sizeof(v));
+}
+
+static void m_padding_in_rrep(struct raw *r)
+{
+	raw_tlv(r, XM_TLV_PADDING, NULL, 8);
 }
 
 static void m_unknown_crit_first(struct raw *r)
@@ -770,7 +820,7 @@ static void m_unknown_noncrit(struct raw *r)
 {
 	static const u8 v[5] = { 1, 2, 3, 4, 5 };
 
-	raw_tlv(r, 0x0006, v, sizeof(v));
+	raw_tlv(r, 0x0007, v, sizeof(v));
 }
 
 static void m_unknown_private(struct raw *r)
@@ -990,6 +1040,9 @@ static const struct perr_row {
 	  XM_PERR_UNEXPECTED_TLV, 20 },
 	{ "type PROBE_ACK with TLVs", B_RREQ4, m_type_probe_ack,
 	  XM_PERR_UNEXPECTED_TLV, 20 },
+	{ "type CHALLENGE with TLVs", B_RREQ4, m_type_challenge,
+	  XM_PERR_UNEXPECTED_TLV, 20 },
+	{ "type 7", B_RREQ4, m_type7, XM_PERR_BAD_TYPE, 3 },
 	{ "type 255", B_RREQ4, m_type_ff, XM_PERR_BAD_TYPE, 3 },
 	{ "declared length 0", B_RREQ4, m_len_zero, XM_PERR_BAD_LENGTH, 4 },
 	{ "declared length 16", B_RREQ4, m_len_16, XM_PERR_BAD_LENGTH, 4 },
@@ -1026,7 +1079,11 @@ static const struct perr_row {
 	  48 },
 	{ "duplicate METHODS", B_RREQ4, m_dup_methods, XM_PERR_DUP_TLV, 48 },
 	{ "duplicate VERDICT", B_RREP4, m_dup_verdict, XM_PERR_DUP_TLV, 80 },
-	{ "unknown critical 0x8006", B_RREQ4, m_unknown_crit,
+	{ "PADDING with a non-zero byte", B_RREQ4, m_padding_nonzero,
+	  XM_PERR_BAD_PADDING, 48 },
+	{ "PADDING in an RREP", B_RREP4, m_padding_in_rrep,
+	  XM_PERR_UNEXPECTED_TLV, 80 },
+	{ "unknown critical 0x8007", B_RREQ4, m_unknown_crit,
 	  XM_PERR_UNKNOWN_CRITICAL, 48 },
 	{ "unknown critical 0xffff", B_RREQ4, m_unknown_crit_ffff,
 	  XM_PERR_UNKNOWN_CRITICAL, 48 },
@@ -1250,8 +1307,8 @@ static void test_size_limit(void)
 
 static void test_unknown_tlvs(void)
 {
-	static const u16 noncrit[] = { 0x0006, 0x0100, 0x7f00, 0x7fff };
-	static const u16 crit[] = { 0x8006, 0x8100, 0xff00, 0xffff };
+	static const u16 noncrit[] = { 0x0007, 0x0100, 0x7f00, 0x7fff };
+	static const u16 crit[] = { 0x8007, 0x8100, 0xff00, 0xffff };
 	static const size_t pos[] = { RREP4_SENDER, RREP4_OBSERVED,
 				      RREP4_METHODS, RREP4_VERDICT,
 				      sizeof(golden_rrep4) };

@@ -95,7 +95,8 @@ static void print_last_move(uint64_t last_ns)
 
 /*
  * The text of each counter, by attribute type: JSON keeps the attribute
- * order, and so does the text except for moves, which comes first.
+ * order, and so does the text except for moves, which comes first, and
+ * rate-limited, which follows the other drops.
  */
 static const char *const stats_fmt[XFRM_MOBILITY_A_STATS_MAX + 1] = {
 	[XFRM_MOBILITY_A_STATS_RREQ_TX]		= "  rreq tx %" PRIu64,
@@ -114,6 +115,10 @@ static const char *const stats_fmt[XFRM_MOBILITY_A_STATS_MAX + 1] = {
 	[XFRM_MOBILITY_A_STATS_FALLBACKS]	= "  fallbacks %" PRIu64,
 	[XFRM_MOBILITY_A_STATS_DUPLICATES]	= "  duplicates %" PRIu64,
 	[XFRM_MOBILITY_A_STATS_REBINDINGS]	= "  rebindings %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_CHALLENGES]	= "  challenges %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_VALIDATIONS]	= "  validations %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_REVERTS]		= "  reverts %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = "  amplification-drops %" PRIu64,
 };
 
 /* The two counter lines of the text; the "stats" object of JSON. */
@@ -135,6 +140,9 @@ static void print_stats(const struct mob_conn *c)
 		print_u64(PRINT_IF(stats_fmt[i],
 				   json && name && MOB_HAS(&c->stats, i)),
 			  name, stats_fmt[i], c->stats.val[i]);
+		if (i == XFRM_MOBILITY_A_STATS_DROP_NO_TUPLE)
+			print_u64(PRINT_FP, NULL, " rate-limited %" PRIu64,
+				  STAT(c, DROP_RATE_LIMITED));
 	}
 	if (json)
 		close_json_object();

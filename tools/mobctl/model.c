@@ -50,7 +50,7 @@ static const struct attr_policy sa_policy[XFRM_MOBILITY_A_SA_MAX + 1] = {
 };
 
 static const struct attr_policy stats_policy[XFRM_MOBILITY_A_STATS_MAX + 1] = {
-	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_REBINDINGS] = POL(U64),
+	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = POL(U64),
 };
 
 static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
@@ -465,6 +465,11 @@ const char *mob_stats_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_STATS_FALLBACKS] = "fallbacks",
 		[XFRM_MOBILITY_A_STATS_DUPLICATES] = "duplicates",
 		[XFRM_MOBILITY_A_STATS_REBINDINGS] = "rebindings",
+		[XFRM_MOBILITY_A_STATS_DROP_RATE_LIMITED] = "drop-rate-limited",
+		[XFRM_MOBILITY_A_STATS_CHALLENGES] = "challenges",
+		[XFRM_MOBILITY_A_STATS_VALIDATIONS] = "validations",
+		[XFRM_MOBILITY_A_STATS_REVERTS] = "reverts",
+		[XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = "amplification-drops",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : NULL;

@@ -378,7 +378,7 @@ static const char conn1_pretty[] =
 	"    out spi 0x00000100 10.1.0.2 -> 10.9.0.2 encap espinudp 4500 -> 4500 oseq 42\n"
 	"    in  spi 0x00000200 10.9.0.2 -> 10.1.0.2 encap espinudp 4500 -> 4500\n"
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0\n";
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0\n";
 
 static const char conn1_dump[] =
 	"1\thome\t1\tmobile\tok\tout\t0x00000100\t10.1.0.2\t10.9.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t42\t0\t0x0\t0x0\t0\t4501\t0\n"
@@ -467,8 +467,9 @@ static const char conn3_pretty[] =
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits"
 	" 0\n"
 	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0"
-	"  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0"
-	"  rebindings 0\n";
+	" rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0"
+	"  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0"
+	"  amplification-drops 0\n";
 
 static const char conn3_json_pretty[] =
 	"{\n"
@@ -561,7 +562,7 @@ static void test_conn_v6(void)
 		  "state policy-missing reg registered seq 9 port 4501\n"
 		  "    out spi 0xc0ffee01 2001:db8::1 -> 2001:db8:1::2 encap none\n"
 		  "    nat src-addr,src-port,0x40  moves 3  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0\n",
+		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0\n",
 		  "conn 2", TEXT);
 	check_out(render_conn(JSON, &conn), conn2_json, "conn 2", JSON);
 }
@@ -589,6 +590,50 @@ static void test_conn_no_sa(void)
 	/* Too short for a genetlink header. */
 	nlh = mnl_nlmsg_put_header(msgbuf);
 	check(mob_conn_parse(nlh, &conn) == -1, "conn without genl header");
+}
+
+/* Every counter the kernel sends is parsed, with its JSON name. */
+static void test_conn_stats(void)
+{
+	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
+	struct mob_conn conn;
+	struct nlattr *nest;
+	unsigned int i;
+	bool ok = true;
+
+	put_common(nlh, 6, XFRM_MOBILITY_ROLE_GATEWAY,
+		   XFRM_MOBILITY_CONN_STATE_OK, XFRM_MOBILITY_REG_STATE_REGISTERED);
+	nest = mnl_attr_nest_start(nlh, XFRM_MOBILITY_A_CONN_STATS);
+	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++)
+		if (i != XFRM_MOBILITY_A_STATS_PAD)
+			mnl_attr_put_u64(nlh, i, 100 + i);
+	mnl_attr_nest_end(nlh, nest);
+	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 6");
+	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
+		if (i == XFRM_MOBILITY_A_STATS_PAD)
+			continue;
+		ok &= MOB_HAS(&conn.stats, i) && conn.stats.val[i] == 100 + i &&
+		      mob_stats_attr_str(i);
+	}
+	check(ok, "conn 6: every counter parsed and named");
+	check_out(render_conn(TEXT, &conn),
+		  "conn 6 reqid 6 role gateway state ok reg registered port 4501\n"
+		  "    nat none  moves 106  rreq tx 101 rx 102  rrep tx 103 rx 104  retransmits 105\n"
+		  "    drops malformed 107 stale 108 unexpected 109 wrong-conn 110 no-tuple 111 rate-limited 119  tx-errors 112  keepalives 114  probes 115  fallbacks 116  duplicates 117  rebindings 118  challenges 120  validations 121  reverts 122  amplification-drops 123\n",
+		  "conn 6", TEXT);
+	check_out(render_conn(JSON, &conn),
+		  "{\"id\":6,\"reqid\":6,\"role\":\"gateway\",\"reg-port\":4501,"
+		  "\"state\":\"ok\",\"reg-state\":\"registered\",\"sas\":[],"
+		  "\"stats\":{\"rreq-tx\":101,\"rreq-rx\":102,\"rrep-tx\":103,"
+		  "\"rrep-rx\":104,\"retransmits\":105,\"moves\":106,"
+		  "\"drop-malformed\":107,\"drop-stale\":108,"
+		  "\"drop-unexpected\":109,\"drop-wrong-conn\":110,"
+		  "\"drop-no-tuple\":111,\"tx-errors\":112,\"keepalives\":114,"
+		  "\"probes\":115,\"fallbacks\":116,\"duplicates\":117,"
+		  "\"rebindings\":118,\"drop-rate-limited\":119,"
+		  "\"challenges\":120,\"validations\":121,\"reverts\":122,"
+		  "\"amplification-drops\":123}}\n",
+		  "conn 6", JSON);
 }
 
 /* The dump callback keeps every reply, growing its array as needed. */
@@ -776,8 +821,10 @@ static void make_conn_bare(struct mob_conn *c)
 	"    nat dst-port,encap,0x80000000  moves 106  rreq tx 101 rx 102" \
 	"  rrep tx 103 rx 104  retransmits 105\n" \
 	"    drops malformed 107 stale 108 unexpected 109 wrong-conn 110" \
-	" no-tuple 111  tx-errors 112  keepalives 114  probes 115" \
-	"  fallbacks 116  duplicates 117  rebindings 118\n"
+	" no-tuple 111 rate-limited 119  tx-errors 112  keepalives 114" \
+	"  probes 115  fallbacks 116  duplicates 117  rebindings 118" \
+	"  challenges 120  validations 121  reverts 122" \
+	"  amplification-drops 123\n"
 
 #define CONN4_DUMP \
 	"4\toffice\t68\t9\tok\tout\t0xdeadbeef\t2001:db8::10\t2001:db8::20\tespinudp\t4500\t0\tpending\t0x80000018\t106\t18446744073709551615\t12\t0x1\t0xffffffff\t7\t4502\t20\n" \
@@ -801,7 +848,9 @@ static const char conn4_json[] =
 	"\"drop-malformed\":107,\"drop-stale\":108,\"drop-unexpected\":109,"
 	"\"drop-wrong-conn\":110,\"drop-no-tuple\":111,\"tx-errors\":112,"
 	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
-	"\"duplicates\":117,\"rebindings\":118}}\n";
+	"\"duplicates\":117,\"rebindings\":118,"
+	"\"drop-rate-limited\":119,\"challenges\":120,\"validations\":121,"
+	"\"reverts\":122,\"amplification-drops\":123}}\n";
 
 static const char conn4_json_pretty[] =
 	"{\n"
@@ -863,7 +912,12 @@ static const char conn4_json_pretty[] =
 	"    \"probes\": 115,\n"
 	"    \"fallbacks\": 116,\n"
 	"    \"duplicates\": 117,\n"
-	"    \"rebindings\": 118\n"
+	"    \"rebindings\": 118,\n"
+	"    \"drop-rate-limited\": 119,\n"
+	"    \"challenges\": 120,\n"
+	"    \"validations\": 121,\n"
+	"    \"reverts\": 122,\n"
+	"    \"amplification-drops\": 123\n"
 	"  }\n"
 	"}\n";
 
@@ -873,8 +927,9 @@ static const char conn4_json_pretty[] =
 	"    nat src-addr  moves 6  rreq tx 1 rx 2  rrep tx 3 rx 4" \
 	"  retransmits 5\n" \
 	"    drops malformed 7 stale 8 unexpected 9 wrong-conn 10 no-tuple" \
-	" 11  tx-errors 12  keepalives 14  probes 15  fallbacks 16" \
-	"  duplicates 17  rebindings 18\n"
+	" 11 rate-limited 19  tx-errors 12  keepalives 14  probes 15" \
+	"  fallbacks 16  duplicates 17  rebindings 18  challenges 20" \
+	"  validations 21  reverts 22  amplification-drops 23\n"
 
 #define CONN5_DUMP \
 	"5\t-\t6\tgateway\tpolicy-missing\t-\t-\t-\t-\t-\t-\t-\tidle\t0x1\t6\t-\t2\t0x0\t0xf\t3\t0\t9\n"
@@ -893,8 +948,9 @@ static const char conn5_json_pretty[] =
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits" \
 	" 0\n" \
 	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0" \
-	"  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0" \
-	"  rebindings 0\n"
+	" rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0" \
+	"  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0" \
+	"  amplification-drops 0\n"
 
 #define EMPTY_CONN_DUMP \
 	"0\t-\t0\tmobile\tok\t-\t-\t-\t-\t-\t-\t-\tidle\t0x0\t0\t-\t0\t0x0\t0x0\t0\t0\t0\n"
@@ -925,7 +981,9 @@ static const char show_json[] =
 	"\"drop-malformed\":107,\"drop-stale\":108,\"drop-unexpected\":109,"
 	"\"drop-wrong-conn\":110,\"drop-no-tuple\":111,\"tx-errors\":112,"
 	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
-	"\"duplicates\":117,\"rebindings\":118}},{\"id\":5,\"sas\":[]},"
+	"\"duplicates\":117,\"rebindings\":118,"
+	"\"drop-rate-limited\":119,\"challenges\":120,\"validations\":121,"
+	"\"reverts\":122,\"amplification-drops\":123}},{\"id\":5,\"sas\":[]},"
 	"{\"sas\":[]}]\n";
 
 static const char show_json_pretty[] =
@@ -989,7 +1047,12 @@ static const char show_json_pretty[] =
 	"      \"probes\": 115,\n"
 	"      \"fallbacks\": 116,\n"
 	"      \"duplicates\": 117,\n"
-	"      \"rebindings\": 118\n"
+	"      \"rebindings\": 118,\n"
+	"      \"drop-rate-limited\": 119,\n"
+	"      \"challenges\": 120,\n"
+	"      \"validations\": 121,\n"
+	"      \"reverts\": 122,\n"
+	"      \"amplification-drops\": 123\n"
 	"    }\n"
 	"  },\n"
 	"  {\n"
@@ -1292,6 +1355,7 @@ int main(int argc, char **argv)
 	test_conn_v4();
 	test_conn_v6();
 	test_conn_no_sa();
+	test_conn_stats();
 	test_conn_list();
 	test_events();
 	test_golden_conns();
