@@ -81,16 +81,16 @@ static inline void xm_state_copy_nat_keepalive(struct xfrm_state *to,
 
 /*
  * UDP GRO of ESP-in-UDP (6.12): a UDP socket in ESP-in-UDP mode with
- * UDP_GRO set hands ESP-in-UDP to esp4_offload's GRO, which calls
- * xfrm_input() without the xfrm4_protocol handlers.
+ * UDP_GRO set (IPv4, or IPv6 taking IPv4 too) hands ESP-in-UDP to
+ * esp4_offload's GRO, which calls xfrm_input() without the xfrm4_protocol
+ * handlers. Older kernels have no such path.
  */
+#ifdef XM_HAVE_XFRM_GRO_UDP_ENCAP
 static inline bool xm_udp_sk_esp_gro(struct sock *sk)
 {
-#ifdef XM_HAVE_XFRM_GRO_UDP_ENCAP
-	return READ_ONCE(udp_sk(sk)->gro_receive) == xfrm4_gro_udp_encap_rcv;
-#else
-	return false;
-#endif
+	return READ_ONCE(udp_sk(sk)->encap_type) == UDP_ENCAP_ESPINUDP &&
+	       READ_ONCE(udp_sk(sk)->gro_receive);
 }
+#endif
 
 #endif /* _XM_COMPAT_H */

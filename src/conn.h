@@ -113,6 +113,7 @@ static inline bool xm_ratelimit_allow(struct xm_ratelimit *rl,
  * @port: its UDP port with ESP-in-UDP, 0 for plain ESP; read locklessly
  * @rx_bytes: bytes of authenticated packets received from it since
  * @tx_bytes: bytes sent to it through the outbound SA since
+ * @msg_bytes: of @tx_bytes, bytes of the module's own messages
  * @challenge: nonce of the challenges, 0 when none
  * @tries: challenges sent
  * @valid: endpoints of the last validated path, family 0 until known
@@ -127,6 +128,7 @@ struct xm_path {
 	__be16 port;
 	atomic64_t rx_bytes;
 	atomic64_t tx_bytes;
+	atomic64_t msg_bytes;
 	u64 challenge;
 	unsigned int tries;
 	struct xm_endpoints valid;

@@ -97,10 +97,14 @@ static void gateway_target(struct xm_conn *conn, const struct xm_msg *m,
 	to->in_plain = xm_plain_allowed(conn) && (m->methods & XM_METHOD_ESP);
 }
 
-/* Whether the peer may move the SA pair now; counts a refusal. */
-static bool move_allowed(struct xm_conn *conn)
+/*
+ * Whether the peer may move the SA pair to @to now; counts a refusal. A
+ * move back to the validated address is never refused.
+ */
+static bool move_allowed(struct xm_conn *conn, const struct xm_endpoints *to)
 {
-	if (xm_ratelimit_allow(&conn->gw.moves, XM_MOVE_BURST,
+	if (xm_path_validated(conn, to) ||
+	    xm_ratelimit_allow(&conn->gw.moves, XM_MOVE_BURST,
 			       XM_MOVE_INTERVAL))
 		return true;
 	xm_stat_inc(conn, XM_STAT_DROP_RATE_LIMITED);
@@ -119,7 +123,16 @@ static int gateway_move(struct xm_conn *conn, const struct xm_msg *m,
 	bool moved = !xm_ep_same(from, to);
 	int err;
 
-	if (moved && !move_allowed(conn))
+	/*
+	 * A request pays with its PADDING for the reply and challenges that
+	 * go to an address not validated yet (path.c).
+	 */
+	if (moved && !xm_path_validated(conn, to) &&
+	    !(m->present & XM_PRESENT_PADDING)) {
+		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
+		return -EPERM;
+	}
+	if (moved && !move_allowed(conn, to))
 		return -EBUSY;
 	err = xm_sa_move(conn, from, to, NULL);
 	if (!err && moved) {
@@ -168,7 +181,13 @@ static void gateway_dup(struct xm_conn *conn, const struct xm_msg *m,
 		    gateway_move(conn, m, msg, &from, &to, nat))
 			return;
 	}
-	if (!xm_reg_answer_allowed(conn))
+	/*
+	 * While a new address is being validated, only copies from there are
+	 * answered: the answer goes there, not to where the copy came from.
+	 */
+	if ((conn->gw.pv.active &&
+	     !xm_path_from_pending(conn, &msg->observed)) ||
+	    !xm_reg_answer_allowed(conn))
 		return;
 
 	if (conn->gw.rx_method != XM_ENCAP_NONE &&
@@ -232,7 +251,7 @@ void xm_gateway_rreq(struct xm_conn *conn, const struct xm_msg *m,
 		xm_event_failure(conn, m->seq, nat, -ENOENT);
 		return;
 	}
-	conn->plain.gro = xm_encap_sock_gro(conn->xn, &from.local);
+	xm_conn_gro_check(conn);
 	gateway_target(conn, m, msg, &from, &to);
 	if (gateway_move(conn, m, msg, &from, &to, nat))
 		return;
@@ -304,11 +323,16 @@ void xm_gateway_follow_rebinding(struct xm_conn *conn)
 		return;
 	/* Keep a plain inbound SA plain: it takes ESP-in-UDP anyway. */
 	ep.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
-		      !in.encap_type;
+		      !in.encap_type && !xm_conn_gro_check(conn);
 	from = ep;
 	ep.remote.a4 = addr;
 	ep.remote_port = port;
-	if (!move_allowed(conn) || xm_sa_move(conn, &from, &ep, NULL))
+	if (!move_allowed(conn, &ep)) {
+		/* Reported again by the next packet. */
+		xm_conn_forget_source(conn);
+		return;
+	}
+	if (xm_sa_move(conn, &from, &ep, NULL))
 		return;
 	xm_stat_inc(conn, XM_STAT_REBINDINGS);
 	xm_event_sa_moved(conn, 0, conn->nat);

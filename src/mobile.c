@@ -34,6 +34,23 @@
  */
 #define XM_RREQ_LEN	496
 
+/*
+ * Sequence number of a new request: above the ESP sequence number the
+ * outbound SA reached (each request uses one), above the previous
+ * request's if that was numbered under the same SA, never 0.
+ */
+static u32 next_seq(struct xm_conn *conn)
+{
+	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
+	u32 seq = xm_sa_oseq(conn) + 1;
+
+	if (conn->mob.tx_seq && conn->mob.tx_spi == spi &&
+	    (s32)(seq - conn->mob.tx_seq) <= 0)
+		seq = conn->mob.tx_seq + 1;
+	conn->mob.tx_spi = spi;
+	return seq ?: 1;
+}
+
 /**
  * xm_mobile_send_copy() - send one copy of the newest request
  * @conn: mobile connection
@@ -62,6 +79,16 @@ void xm_mobile_send_copy(struct xm_conn *conn, u8 encap)
 	int len, err;
 
 	lockdep_assert_held(&conn->xn->lock);
+	/*
+	 * Rekeyed since the request was numbered: the gateway numbers anew
+	 * under the new SA, so the request is renumbered from its counter.
+	 */
+	if (conn->sa[XFRM_MOBILITY_DIR_OUT].spi != conn->mob.tx_spi) {
+		conn->mob.tx_seq = next_seq(conn);
+		conn->mob.tx_nonce = get_random_u64();
+		m.seq = conn->mob.tx_seq;
+		m.nonce = conn->mob.tx_nonce;
+	}
 	if (plain) {
 		m.sender.encap = XM_ENCAP_NONE;
 		m.sender.sport = 0;
@@ -94,23 +121,6 @@ static void send_rreq(struct xm_conn *conn)
 	xm_mobile_send_copy(conn, XM_ENCAP_ESPINUDP);
 	if (xm_plain_allowed(conn))
 		xm_mobile_send_copy(conn, XM_ENCAP_NONE);
-}
-
-/*
- * Sequence number of a new request: above the ESP sequence number the
- * outbound SA reached (each request uses one), above the previous
- * request's if that was numbered under the same SA, never 0.
- */
-static u32 next_seq(struct xm_conn *conn)
-{
-	__be32 spi = conn->sa[XFRM_MOBILITY_DIR_OUT].spi;
-	u32 seq = xm_sa_oseq(conn) + 1;
-
-	if (conn->mob.tx_seq && conn->mob.tx_spi == spi &&
-	    (s32)(seq - conn->mob.tx_seq) <= 0)
-		seq = conn->mob.tx_seq + 1;
-	conn->mob.tx_spi = spi;
-	return seq ?: 1;
 }
 
 /**

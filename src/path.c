@@ -62,6 +62,47 @@ static bool from_pending(const struct xm_path *pv, const struct xm_view *v)
 	return v->encap == XM_ENCAP_NONE || !port || v->sport == port;
 }
 
+/* Whether @a and @b reach the peer at the same address and port. */
+static bool same_remote(const struct xm_endpoints *a,
+			const struct xm_endpoints *b)
+{
+	return a->family == b->family &&
+	       xfrm_addr_equal(&a->remote, &b->remote, a->family) &&
+	       a->encap_type == b->encap_type &&
+	       (!a->encap_type || a->remote_port == b->remote_port);
+}
+
+/**
+ * xm_path_from_pending() - whether a packet came from the address being
+ *	validated
+ * @conn: gateway connection
+ * @v: the packet's outer header
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: true if a validation is under way and @v comes from its address.
+ */
+bool xm_path_from_pending(struct xm_conn *conn, const struct xm_view *v)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	return conn->gw.pv.active && from_pending(&conn->gw.pv, v);
+}
+
+/**
+ * xm_path_validated() - whether endpoints reach the peer where it was
+ *	validated last
+ * @conn: gateway connection
+ * @ep: endpoints
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: true if @ep's remote address (and port) is the validated one, or
+ * none is known yet (the IKE daemon's endpoints count as validated).
+ */
+bool xm_path_validated(struct xm_conn *conn, const struct xm_endpoints *ep)
+{
+	lockdep_assert_held(&conn->xn->lock);
+	return !conn->gw.pv.valid.family || same_remote(ep, &conn->gw.pv.valid);
+}
+
 /**
  * xm_path_rx() - count the bytes of an authenticated packet
  * @conn: gateway connection whose inbound SA authenticated the packet
@@ -108,18 +149,23 @@ static unsigned int xm_path_out(void *priv, struct sk_buff *skb,
 	rcu_read_lock();
 	hash_for_each_possible_rcu(xn->pv_conns, pv, node, (__force u32)daddr) {
 		struct xm_conn *conn = container_of(pv, struct xm_conn, gw.pv);
+		s64 sent, budget, msg;
 		unsigned int len;
-		s64 sent, budget;
 
-		if (daddr != READ_ONCE(pv->addr) ||
-		    x->id.spi != READ_ONCE(conn->sa[XFRM_MOBILITY_DIR_OUT].spi))
+		if (daddr != READ_ONCE(pv->addr) || x->props.reqid != conn->reqid)
 			continue;
 		len = skb->len + x->props.header_len + x->props.trailer_len;
-		budget = XM_PV_AMPLIFICATION * atomic64_read(&pv->rx_bytes);
 		sent = atomic64_add_return(len, &pv->tx_bytes);
+		if (xm_tx_is_msg(xn, skb)) {
+			atomic64_add(len, &pv->msg_bytes);
+			break;
+		}
 		/* Pairs with the release in start(). */
-		if (sent + XM_PV_RESERVE > budget &&
-		    smp_load_acquire(&pv->active) && !xm_tx_is_msg(xn, skb)) {
+		if (!smp_load_acquire(&pv->active))
+			break;
+		budget = XM_PV_AMPLIFICATION * atomic64_read(&pv->rx_bytes);
+		msg = atomic64_read(&pv->msg_bytes);
+		if (sent - msg + max_t(s64, msg, XM_PV_RESERVE) > budget) {
 			atomic64_sub(len, &pv->tx_bytes);
 			xm_stat_inc(conn, XM_STAT_AMPLIFICATION_DROPS);
 			verdict = NF_DROP;
@@ -138,14 +184,18 @@ static int hook_get(struct xm_net *xn)
 	lockdep_assert_held(&xn->lock);
 	if (xn->pv_hooked)
 		return 0;
-	xn->pv_ops = (struct nf_hook_ops) {
+	xn->pv_ops[0] = (struct nf_hook_ops) {
 		.hook		= xm_path_out,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_POST_ROUTING,
 		.priority	= NF_IP_PRI_FIRST,
 		.priv		= xn,
 	};
-	err = nf_register_net_hook(xn->net, &xn->pv_ops);
+	/* IPv6 inside an IPv4 SA goes through xfrm6_output(). */
+	xn->pv_ops[1] = xn->pv_ops[0];
+	xn->pv_ops[1].pf = NFPROTO_IPV6;
+	err = nf_register_net_hooks(xn->net, xn->pv_ops,
+				    ARRAY_SIZE(xn->pv_ops));
 	if (!err)
 		xn->pv_hooked = true;
 	return err;
@@ -188,16 +238,6 @@ void xm_path_stop(struct xm_conn *conn)
 	cancel_delayed_work(&pv->work);
 }
 
-/* Whether @a and @b reach the peer at the same address and port. */
-static bool same_remote(const struct xm_endpoints *a,
-			const struct xm_endpoints *b)
-{
-	return a->family == b->family &&
-	       xfrm_addr_equal(&a->remote, &b->remote, a->family) &&
-	       a->encap_type == b->encap_type &&
-	       (!a->encap_type || a->remote_port == b->remote_port);
-}
-
 /*
  * Give up an address that did not answer: back to the validated path.
  * Returns whether the SAs are there; if not, validation goes on and the
@@ -216,7 +256,7 @@ static bool revert(struct xm_conn *conn)
 	}
 	to = pv->valid;
 	to.in_plain = !xm_sa_snapshot(conn, XFRM_MOBILITY_DIR_IN, &in) &&
-		      !in.encap_type;
+		      !in.encap_type && !xm_conn_gro_check(conn);
 	if (xm_sa_move(conn, &cur, &to, NULL))
 		return false;
 	xm_path_stop(conn);
@@ -235,11 +275,11 @@ static void path_work_locked(struct xm_conn *conn)
 
 	if (pv->tries >= XM_PV_TRIES) {
 		if (!revert(conn))
-			queue_delayed_work(xm_wq, &pv->work, HZ);
+			mod_delayed_work(xm_wq, &pv->work, HZ);
 		return;
 	}
 	send_challenge(conn);
-	queue_delayed_work(xm_wq, &pv->work, XM_RTO_INIT << pv->tries++);
+	mod_delayed_work(xm_wq, &pv->work, XM_RTO_INIT << pv->tries++);
 }
 
 static void path_work(struct work_struct *work)
@@ -269,6 +309,7 @@ static void start(struct xm_conn *conn, const struct xm_endpoints *to,
 	}
 	atomic64_set(&pv->rx_bytes, rx_bytes);
 	atomic64_set(&pv->tx_bytes, 0);
+	atomic64_set(&pv->msg_bytes, 0);
 	WRITE_ONCE(pv->port, to->encap_type ? to->remote_port : 0);
 	WRITE_ONCE(pv->addr, to->remote.a4);
 	/* Publishes the fields above to the hooks. */
@@ -426,6 +467,7 @@ void xm_path_net_exit(struct xm_net *xn)
 {
 	/* Waits until no hook runs any more. */
 	if (xn->pv_hooked)
-		nf_unregister_net_hook(xn->net, &xn->pv_ops);
+		nf_unregister_net_hooks(xn->net, xn->pv_ops,
+					ARRAY_SIZE(xn->pv_ops));
 	xn->pv_hooked = false;
 }

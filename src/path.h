@@ -13,6 +13,8 @@ void xm_path_rx(struct xm_conn *conn, const struct xm_view *v,
 void xm_path_response(struct xm_conn *conn, const struct xm_msg *m,
 		      const struct xm_rx_msg *msg);
 void xm_path_stop(struct xm_conn *conn);
+bool xm_path_from_pending(struct xm_conn *conn, const struct xm_view *v);
+bool xm_path_validated(struct xm_conn *conn, const struct xm_endpoints *ep);
 void xm_path_check(struct xm_conn *conn);
 void xm_path_conn_init(struct xm_conn *conn);
 void xm_path_conn_stop(struct xm_conn *conn);

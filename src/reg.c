@@ -23,6 +23,7 @@
 #include "probe.h"
 #include "reg.h"
 #include "sa.h"
+#include "tx.h"
 
 /* Messages of one connection waiting at a time; more are dropped. */
 #define XM_RX_CONN_MAX		8
@@ -64,8 +65,10 @@ static bool inner_ok(const struct xm_conn *conn, const struct xm_rx_msg *msg)
  * inbound SA takes ESP-in-UDP as well, see rx.c), as xm_mobile_handover()
  * and gateway_target() set it.
  */
-static bool want_in_plain(const struct xm_conn *conn)
+static bool want_in_plain(struct xm_conn *conn)
 {
+	/* An ESP-in-UDP socket with GRO may have appeared meanwhile. */
+	xm_conn_gro_check(conn);
 	if (!xm_plain_allowed(conn))
 		return false;
 	if (conn->role == XFRM_MOBILITY_ROLE_GATEWAY)
@@ -155,13 +158,11 @@ static void rx_one(struct xm_rx_msg *msg)
 	case -XM_MSG_CHALLENGE:
 		xm_mobile_challenge(conn, &m);
 		break;
-	case XM_MSG_PROBE:
+	case XM_MSG_PROBE_ACK:
+		xm_probe_ack(conn, &m);
+		break;
 	case -XM_MSG_PROBE:
 		xm_probe_rx(conn, &m, msg);
-		break;
-	case XM_MSG_PROBE_ACK:
-	case -XM_MSG_PROBE_ACK:
-		xm_probe_ack(conn, &m);
 		break;
 	default:
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);

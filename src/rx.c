@@ -171,21 +171,25 @@ static int xm_esp4_err(struct sk_buff *skb, u32 info)
  * The outer IPv4 header of a packet that arrived for @x, ending at @end:
  * it carried @proto and was addressed to the SA, and its header length
  * (options included) is what lies before @end. NULL if there is none
- * between @head and @end.
+ * between @head and @end, or more than one candidate (options made to
+ * look like a header).
  */
 static const struct iphdr *outer_at(const u8 *head, const u8 *end,
 				    const struct xfrm_state *x, u8 proto)
 {
-	const struct iphdr *iph;
+	const struct iphdr *iph, *found = NULL;
 	unsigned int ihl;
 
 	for (ihl = 5; ihl <= 15 && end - head >= ihl * 4; ihl++) {
 		iph = (const void *)(end - ihl * 4);
-		if (iph->version == 4 && iph->ihl == ihl &&
-		    iph->protocol == proto && iph->daddr == x->id.daddr.a4)
-			return iph;
+		if (iph->version != 4 || iph->ihl != ihl ||
+		    iph->protocol != proto || iph->daddr != x->id.daddr.a4)
+			continue;
+		if (found)
+			return NULL;
+		found = iph;
 	}
-	return NULL;
+	return found;
 }
 
 /**
@@ -204,8 +208,10 @@ static const struct iphdr *outer_at(const u8 *head, const u8 *end,
  * link-layer header to just before the inner header: bytes it covered
  * are not used (with a cipher without IV, such as cipher_null, it covers
  * the outer addresses: no view). The header is checked (the protocol it
- * must have carried, addressed to the SA, its length), and read only for
- * tunnel-mode IPv4 ESP SAs; anything else yields no view.
+ * must have carried, addressed to the SA, its length, one candidate only),
+ * and read only for tunnel-mode IPv4 ESP SAs; anything else yields no
+ * view. The wire length is estimated from the authenticated inner packet
+ * and the SA's trailer.
  *
  * Context: the callback of xfrm_input(), softirq.
  * Return: whether @v and @wire_len were filled.
@@ -248,14 +254,13 @@ static bool outer_view(const struct sk_buff *skb, const struct xfrm_state *x,
 	v->saddr.a4 = iph->saddr;
 	v->daddr.a4 = iph->daddr;
 	v->encap = XM_ENCAP_NONE;
-	*wire_len = ntohs(iph->tot_len);
 	if (iph->protocol == IPPROTO_UDP) {
 		v->encap = XM_ENCAP_ESPINUDP;
 		v->sport = uh->source;
 		v->dport = uh->dest;
-		/* xfrm4_udp_encap_rcv() took the UDP header out of tot_len. */
-		*wire_len = iph->ihl * 4 + ntohs(uh->len);
 	}
+	/* From what was authenticated, not from the header's length fields. */
+	*wire_len = (inner - (const u8 *)iph) + skb->len + x->props.trailer_len;
 	return true;
 }
 

@@ -29,12 +29,13 @@ static unsigned int xm_plain_out(void *priv, struct sk_buff *skb,
 				 const struct nf_hook_state *state)
 {
 	const struct xm_net *xn = priv;
+	const struct socket *sock = READ_ONCE(xn->plain_sock);
 	const unsigned int ulen = sizeof(struct udphdr);
 	struct iphdr *iph;
 	unsigned int ihl;
 	__be32 spi;
 
-	if (!skb->sk || skb->sk != xn->plain_sock->sk)
+	if (!skb->sk || !sock || skb->sk != sock->sk)
 		return NF_ACCEPT;
 	/* The inner packet, still to be transformed. */
 	if (!skb_dst(skb) || skb_dst(skb)->xfrm)
@@ -78,7 +79,6 @@ static int plain_sender_get(struct xm_net *xn)
 			       &sock);
 	if (err)
 		return err;
-	xn->plain_sock = sock;
 	xn->plain_ops = (struct nf_hook_ops) {
 		.hook		= xm_plain_out,
 		.pf		= NFPROTO_IPV4,
@@ -88,10 +88,12 @@ static int plain_sender_get(struct xm_net *xn)
 	};
 	err = nf_register_net_hook(xn->net, &xn->plain_ops);
 	if (err) {
-		xn->plain_sock = NULL;
 		sock_release(sock);
+		return err;
 	}
-	return err;
+	/* No packet of @sock exists before this. */
+	WRITE_ONCE(xn->plain_sock, sock);
+	return 0;
 }
 
 /* Context: process context, &xm_net.lock held. */
@@ -309,16 +311,40 @@ int xm_tx_route_source(struct net *net, u32 mark, u16 family,
  */
 bool xm_encap_sock_gro(struct xm_net *xn, const xfrm_address_t *local)
 {
+#ifdef XM_HAVE_XFRM_GRO_UDP_ENCAP
 	struct sock *sk;
 	bool gro;
 
+	rcu_read_lock();
 	sk = udp4_lib_lookup(xn->net, 0, 0, local->a4, htons(XM_ENCAP_PORT),
 			     0);
+	rcu_read_unlock();
 	if (!sk)
 		return false;
 	gro = xm_udp_sk_esp_gro(sk);
 	sock_put(sk);
 	return gro;
+#else
+	return false;
+#endif
+}
+
+/**
+ * xm_conn_gro_check() - look again whether a connection may keep its
+ *	inbound SA plain
+ * @conn: connection
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: the new value of &xm_conn_plain.gro (see xm_encap_sock_gro()).
+ */
+bool xm_conn_gro_check(struct xm_conn *conn)
+{
+	const struct xm_sa_id *in = &conn->sa[XFRM_MOBILITY_DIR_IN];
+
+	lockdep_assert_held(&conn->xn->lock);
+	conn->plain.gro = in->family == AF_INET &&
+			  xm_encap_sock_gro(conn->xn, &in->daddr);
+	return conn->plain.gro;
 }
 
 /**

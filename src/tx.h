@@ -13,6 +13,7 @@ int xm_tx_keepalive(struct net *net, u32 mark, __be32 saddr, __be32 daddr,
 		    __be16 sport, __be16 dport);
 int xm_encap_sock_get(struct xm_net *xn);
 bool xm_encap_sock_gro(struct xm_net *xn, const xfrm_address_t *local);
+bool xm_conn_gro_check(struct xm_conn *conn);
 void xm_encap_sock_put(struct xm_net *xn);
 void xm_tx_net_exit(struct xm_net *xn);
 

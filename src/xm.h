@@ -140,7 +140,8 @@ static inline bool xm_ep_same(const struct xm_endpoints *a,
  * @pv_conns: gateway connections validating a new peer address, by that
  *	address (path.c); readers under RCU, writers under @lock
  * @pv_active: entries in @pv_conns; written under @lock, read locklessly
- * @pv_ops: netfilter hook limiting what goes to unvalidated addresses
+ * @pv_ops: netfilter hooks (IPv4, IPv6 inner packets) limiting what goes
+ *	to unvalidated addresses
  * @pv_hooked: @pv_ops is registered; under @lock
  * @pols_built: @pols holds every policy (built by one walk, kept current
  *	by policy notifications); under @pols' lock
@@ -179,7 +180,7 @@ struct xm_net {
 	struct work_struct rx_work;
 	DECLARE_HASHTABLE(pv_conns, 6);
 	unsigned int pv_active;
-	struct nf_hook_ops pv_ops;
+	struct nf_hook_ops pv_ops[2];
 	bool pv_hooked;
 };
 
