@@ -38,6 +38,8 @@ enum xm_stat {
 	XM_STAT_VALIDATIONS,
 	XM_STAT_REVERTS,
 	XM_STAT_AMPLIFICATION_DROPS,
+	XM_STAT_ECHOES,
+	XM_STAT_PATH_FAILURES,
 	XM_STAT_MAX
 };
 
@@ -49,6 +51,8 @@ enum xm_stat {
  * @tx_view: outer header of the newest request, as built
  * @retries: retransmissions of the outstanding request
  * @retx: retransmission timer of the outstanding request
+ * @next_try: jiffies of the next transmission of the outstanding request
+ *	(pending or failed registration)
  * @ka: NAT keepalive timer
  * @ka_packets: outbound SA packet count at the last keepalive tick
  * @copy_tries: plain-ESP copies sent of the newest request
@@ -64,6 +68,7 @@ struct xm_conn_mobile {
 	struct xm_view tx_view;
 	unsigned int retries;
 	struct delayed_work retx;
+	unsigned long next_try;
 	struct delayed_work ka;
 	u64 ka_packets;
 	unsigned int copy_tries;
@@ -180,7 +185,7 @@ struct xm_conn_gateway {
 };
 
 /**
- * struct xm_conn_plain - plain-ESP probing and liveness (both roles)
+ * struct xm_conn_plain - plain-ESP probing (both roles)
  * @failed: mobile: plain ESP did not work on the current path
  * @gro: the local ESP-in-UDP socket hands packets to GRO without the
  *	receive hooks (xm_encap_sock_gro()): inbound SAs stay encapsulated,
@@ -188,10 +193,6 @@ struct xm_conn_gateway {
  * @probe_nonce: nonce of the probes in flight, 0 when not probing
  * @probe_tries: probes sent with @probe_nonce
  * @work: probe retransmission, resent plain copies of a request (mobile)
- *	and, on a mobile host in plain ESP, the liveness timer
- * @live_out: outbound SA packet count at the last liveness tick
- * @live_in: inbound SA packet count at the last liveness tick
- * @live_idle: liveness ticks in a row with output but no input
  *
  * Under &xm_net.lock.
  */
@@ -201,9 +202,47 @@ struct xm_conn_plain {
 	u64 probe_nonce;
 	unsigned int probe_tries;
 	struct delayed_work work;
-	u64 live_out;
-	u64 live_in;
-	unsigned int live_idle;
+};
+
+/**
+ * struct xm_conn_live - liveness of the path in use (live.c)
+ * @work: the liveness tick
+ * @out: outbound SA packet count at the last tick
+ * @in: inbound SA packet count at the last tick
+ * @out_spi: SPI of the outbound SA at the last tick
+ * @in_spi: SPI of the inbound SA at the last tick
+ * @quiet: jiffies of the tick that first saw output no input followed,
+ *	0 when none: the start of a run of ECHOs
+ * @idle: jiffies of the last input, of the start of the watch, of a
+ *	rekey or of a dead verdict
+ * @grace: no verdict before this (jiffies): after a rekey or a completed
+ *	registration
+ * @mute_until: a gateway starts no run before this (jiffies), after a
+ *	verdict that left it nothing to do
+ * @nonce: nonce of the current run of ECHOs
+ * @peer_nonce: nonce of the peer's run of ECHOs that made us find our
+ *	path dead (mobile host)
+ * @tries: ECHOs sent in the current run
+ * @strikes: dead verdicts since the last answered run (backoff)
+ * @peer_ok: the peer answered or sent an ECHO: it speaks liveness
+ *
+ * Under &xm_net.lock.
+ */
+struct xm_conn_live {
+	struct delayed_work work;
+	u64 out;
+	u64 in;
+	__be32 out_spi;
+	__be32 in_spi;
+	unsigned long quiet;
+	unsigned long idle;
+	unsigned long grace;
+	unsigned long mute_until;
+	u64 nonce;
+	u64 peer_nonce;
+	u32 tries;
+	u32 strikes;
+	bool peer_ok;
 };
 
 /**
@@ -243,7 +282,8 @@ struct xm_conn_plain {
  * @nat: NAT flags of the last completed registration
  * @mob: state of the mobile role (mobile.c)
  * @gw: state of the gateway role (gateway.c, rx.c)
- * @plain: plain-ESP probing and liveness (probe.c)
+ * @plain: plain-ESP probing (probe.c)
+ * @live: liveness of the path in use (live.c)
  * @answers: rate limit of answers to the peer's messages (replies to
  *	copies of a request, probe acknowledgments, challenge responses)
  * @rx_queued: messages of the connection waiting in &xm_net.rx_list
@@ -289,6 +329,7 @@ struct xm_conn {
 	struct xm_conn_mobile mob;
 	struct xm_conn_gateway gw;
 	struct xm_conn_plain plain;
+	struct xm_conn_live live;
 	struct xm_ratelimit answers;
 	atomic_t rx_queued;
 

@@ -19,6 +19,7 @@
 
 #include "event.h"
 #include "gateway.h"
+#include "live.h"
 #include "move.h"
 #include "path.h"
 #include "probe.h"
@@ -143,6 +144,9 @@ static int gateway_move(struct xm_conn *conn, const struct xm_msg *m,
 		err = xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN);
 	if (err)
 		xm_event_failure(conn, m->seq, nat, err);
+	else if (to->in_plain)
+		/* The peer may send plain ESP: watch that it arrives. */
+		xm_live_start(conn);
 	return err;
 }
 

@@ -7,7 +7,11 @@
  * request (RREQ) through the moved outbound SA, one copy per traversal
  * method it may use (ESP-in-UDP, and plain ESP unless that is ruled out),
  * and retransmits them with exponential backoff until a matching reply
- * (RREP) arrives. Behind a NAT it sends NAT keepalives.
+ * (RREP) arrives. After XM_MAX_RETRIES the registration is reported
+ * failed, and the request goes on being sent every XM_RETRY_INTERVAL while
+ * a route to the peer exists: a path that comes back after a blackout
+ * carries the connection again by itself. Behind a NAT it sends NAT
+ * keepalives.
  *
  * Everything here runs in process context under &xm_net.lock.
  */
@@ -16,6 +20,7 @@
 #include <linux/timekeeping.h>
 
 #include "event.h"
+#include "live.h"
 #include "mobile.h"
 #include "move.h"
 #include "probe.h"
@@ -24,7 +29,10 @@
 #include "tx.h"
 
 #define XM_RTO_MAX	msecs_to_jiffies(4000)
+/* Tries before a registration is reported failed; it goes on after. */
 #define XM_MAX_RETRIES	8
+/* Interval of the tries of a failed registration. */
+#define XM_RETRY_INTERVAL	msecs_to_jiffies(10000)
 /*
  * Length of a request, PADDING included: the gateway may send its reply,
  * its path challenges and probes and the first packets of its traffic to
@@ -176,8 +184,10 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	}
 
 	/* A new path may pass plain ESP even if the old one did not. */
-	if (!xfrm_addr_equal(&to.local, &from.local, from.family))
+	if (!xfrm_addr_equal(&to.local, &from.local, from.family)) {
 		conn->plain.failed = false;
+		conn->live.strikes = 0;
+	}
 	conn->plain.gro = xm_encap_sock_gro(conn->xn, &to.local);
 	/*
 	 * Our inbound SA goes plain at once when plain ESP may be used: it
@@ -211,8 +221,20 @@ int xm_mobile_handover(struct xm_conn *conn, const xfrm_address_t *local,
 	xm_event_sa_moved(conn, conn->mob.tx_seq, 0);
 	send_rreq(conn);
 	xm_event_rreq_sent(conn, conn->mob.tx_seq);
+	conn->mob.next_try = (jiffies + XM_RTO_INIT) ?: 1;
 	mod_delayed_work(xm_wq, &conn->mob.retx, XM_RTO_INIT);
 	return 0;
+}
+
+/* Whether the routing table has a route towards the peer's address. */
+static bool peer_routable(struct xm_conn *conn)
+{
+	struct xm_endpoints ep;
+	xfrm_address_t src;
+
+	return !xm_sa_endpoints(conn, &ep) &&
+	       !xm_tx_route_source(conn->xn->net, conn->mark.v, ep.family,
+				   &ep.remote, &src);
 }
 
 static void retx_work(struct work_struct *work)
@@ -224,18 +246,29 @@ static void retx_work(struct work_struct *work)
 
 	mutex_lock(&xn->lock);
 	if (xm_reg_conn_gone(conn) ||
-	    conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING)
+	    (conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING &&
+	     conn->reg_state != XFRM_MOBILITY_REG_STATE_FAILED))
 		goto out;
 
-	if (++conn->mob.retries > XM_MAX_RETRIES) {
+	if (conn->reg_state == XFRM_MOBILITY_REG_STATE_PENDING &&
+	    ++conn->mob.retries > XM_MAX_RETRIES) {
 		conn->reg_state = XFRM_MOBILITY_REG_STATE_FAILED;
 		xm_event_failure(conn, conn->mob.tx_seq, 0, -ETIMEDOUT);
-		goto out;
+	}
+	if (conn->reg_state == XFRM_MOBILITY_REG_STATE_FAILED) {
+		rto = XM_RETRY_INTERVAL;
+		/* Without a route the request could not leave: wait. */
+		if (!peer_routable(conn))
+			goto rearm;
+	} else {
+		rto = min_t(unsigned long, XM_RTO_INIT << conn->mob.retries,
+			    XM_RTO_MAX);
 	}
 	xm_stat_inc(conn, XM_STAT_RETRANSMITS);
 	send_rreq(conn);
 	xm_event_retransmit(conn, conn->mob.tx_seq);
-	rto = min_t(unsigned long, XM_RTO_INIT << conn->mob.retries, XM_RTO_MAX);
+rearm:
+	conn->mob.next_try = (jiffies + rto) ?: 1;
 	queue_delayed_work(xm_wq, &conn->mob.retx, rto);
 out:
 	mutex_unlock(&xn->lock);
@@ -344,14 +377,18 @@ void xm_mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
 		xm_probe_go_plain(conn);
 		return;
 	}
-	if (conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING) {
+	if (conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING &&
+	    conn->reg_state != XFRM_MOBILITY_REG_STATE_FAILED) {
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
 		return;
 	}
 	xm_stat_inc(conn, XM_STAT_RREP_RX);
 	cancel_delayed_work(&conn->mob.retx);
+	conn->mob.next_try = 0;
 	conn->reg_state = XFRM_MOBILITY_REG_STATE_REGISTERED;
 	conn->nat = m->verdict.nat;
+	/* The path carries the connection: watch that it keeps doing so. */
+	xm_live_start(conn);
 
 	/*
 	 * Compare the gateway's view of its reply with what arrived here: a
@@ -394,20 +431,9 @@ void xm_mobile_rrep(struct xm_conn *conn, const struct xm_msg *m,
  */
 void xm_mobile_challenge(struct xm_conn *conn, const struct xm_msg *m)
 {
-	struct xm_msg rsp = {
-		.type = XM_MSG_RESPONSE,
-		.seq = m->seq,
-		.nonce = m->nonce,
-	};
-	u8 buf[XM_HDR_LEN];
-	int len;
-
 	lockdep_assert_held(&conn->xn->lock);
-	if (!xm_reg_answer_allowed(conn))
-		return;
-	len = xm_msg_build(&rsp, buf, sizeof(buf));
-	if (len < 0 || xm_tx_msg(conn, buf, len, false))
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+	if (xm_reg_answer_allowed(conn))
+		xm_tx_hdr(conn, XM_MSG_RESPONSE, m->seq, m->nonce, false);
 }
 
 /**

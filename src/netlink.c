@@ -47,7 +47,27 @@ static const u16 xm_stat_attr[XM_STAT_MAX] = {
 	[XM_STAT_VALIDATIONS] = XFRM_MOBILITY_A_STATS_VALIDATIONS,
 	[XM_STAT_REVERTS] = XFRM_MOBILITY_A_STATS_REVERTS,
 	[XM_STAT_AMPLIFICATION_DROPS] = XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS,
+	[XM_STAT_ECHOES] = XFRM_MOBILITY_A_STATS_ECHOES,
+	[XM_STAT_PATH_FAILURES] = XFRM_MOBILITY_A_STATS_PATH_FAILURES,
 };
+
+/*
+ * Milliseconds until a mobile host sends its outstanding request again;
+ * nothing when no registration is pending or failed.
+ */
+static int put_next_try(struct sk_buff *skb, struct xm_conn *conn)
+{
+	long left;
+
+	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE ||
+	    (conn->reg_state != XFRM_MOBILITY_REG_STATE_PENDING &&
+	     conn->reg_state != XFRM_MOBILITY_REG_STATE_FAILED) ||
+	    !conn->mob.next_try)
+		return 0;
+	left = (long)(conn->mob.next_try - jiffies);
+	return nla_put_u32(skb, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS,
+			   left > 0 ? jiffies_to_msecs(left) : 0);
+}
 
 static int put_stats(struct sk_buff *skb, struct xm_conn *conn)
 {
@@ -96,7 +116,8 @@ static int fill_conn(struct sk_buff *skb, struct xm_conn *conn,
 			conn->mob.tx_seq : conn->gw.rx_seq) ||
 	    nla_put_u32(skb, XFRM_MOBILITY_A_CONN_NAT, conn->nat) ||
 	    nla_put_u64_64bit(skb, XFRM_MOBILITY_A_CONN_LAST_MOVE_NS,
-			      conn->last_move_ns, XFRM_MOBILITY_A_CONN_PAD))
+			      conn->last_move_ns, XFRM_MOBILITY_A_CONN_PAD) ||
+	    put_next_try(skb, conn))
 		return -EMSGSIZE;
 	return 0;
 }

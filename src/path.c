@@ -203,18 +203,8 @@ static int hook_get(struct xm_net *xn)
 
 static void send_challenge(struct xm_conn *conn)
 {
-	struct xm_msg m = {
-		.type = XM_MSG_CHALLENGE,
-		.seq = conn->gw.pv.tries,
-		.nonce = conn->gw.pv.challenge,
-	};
-	u8 buf[XM_HDR_LEN];
-	int len;
-
-	len = xm_msg_build(&m, buf, sizeof(buf));
-	if (len < 0 || xm_tx_msg(conn, buf, len, false))
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
-	else
+	if (!xm_tx_hdr(conn, XM_MSG_CHALLENGE, conn->gw.pv.tries,
+		       conn->gw.pv.challenge, false))
 		xm_stat_inc(conn, XM_STAT_CHALLENGES);
 }
 
@@ -391,6 +381,27 @@ void xm_path_check(struct xm_conn *conn)
 	if (cur.family != AF_INET || hook_get(conn->xn))
 		return;
 	start(conn, &cur, 0);
+}
+
+/**
+ * xm_path_encap_changed() - the gateway changed only its encapsulation
+ * @conn: gateway connection
+ * @to: the endpoints its SA pair just moved to, at the same remote address
+ *
+ * The validated path is the peer's address: when the SAs were there, it
+ * stays validated in the new encapsulation, and a later revert returns to
+ * it rather than to the encapsulation just left.
+ *
+ * Context: process context, &xm_net.lock held.
+ */
+void xm_path_encap_changed(struct xm_conn *conn, const struct xm_endpoints *to)
+{
+	struct xm_path *pv = &conn->gw.pv;
+
+	lockdep_assert_held(&conn->xn->lock);
+	if (pv->valid.family == to->family &&
+	    xfrm_addr_equal(&pv->valid.remote, &to->remote, to->family))
+		pv->valid = *to;
 }
 
 /**

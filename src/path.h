@@ -16,6 +16,7 @@ void xm_path_stop(struct xm_conn *conn);
 bool xm_path_from_pending(struct xm_conn *conn, const struct xm_view *v);
 bool xm_path_validated(struct xm_conn *conn, const struct xm_endpoints *ep);
 void xm_path_check(struct xm_conn *conn);
+void xm_path_encap_changed(struct xm_conn *conn, const struct xm_endpoints *to);
 void xm_path_conn_init(struct xm_conn *conn);
 void xm_path_conn_stop(struct xm_conn *conn);
 void xm_path_net_init(struct xm_net *xn);

@@ -6,10 +6,8 @@
  * Each end makes its inbound SA plain first (a plain inbound SA still
  * takes ESP-in-UDP, see rx.c), and its outbound SA only once the peer
  * proved that our plain ESP reaches it: an acknowledged probe (gateway) or
- * a plain copy of the request that arrived untranslated (mobile host). A
- * mobile host in plain ESP then watches that input keeps coming while it
- * sends, and falls back to ESP-in-UDP with a new registration when it
- * stops.
+ * a plain copy of the request that arrived untranslated (mobile host).
+ * Whether plain ESP keeps passing afterwards is watched in live.c.
  *
  * Everything here runs in process context under &xm_net.lock.
  */
@@ -17,6 +15,7 @@
 #include <linux/random.h>
 
 #include "event.h"
+#include "live.h"
 #include "mobile.h"
 #include "move.h"
 #include "probe.h"
@@ -26,8 +25,6 @@
 
 /* Plain-ESP probes: tries, every XM_RTO_INIT doubling. */
 #define XM_PROBE_TRIES	4
-/* Liveness of plain ESP: seconds of output without input before fallback. */
-#define XM_LIVE_TICKS	3
 
 /**
  * xm_probe_make_plain() - switch one direction to plain ESP
@@ -58,18 +55,8 @@ int xm_probe_make_plain(struct xm_conn *conn, int dir)
 
 static void send_probe(struct xm_conn *conn)
 {
-	struct xm_msg m = {
-		.type = XM_MSG_PROBE,
-		.seq = conn->plain.probe_tries,
-		.nonce = conn->plain.probe_nonce,
-	};
-	u8 buf[XM_HDR_LEN];
-	int len;
-
-	len = xm_msg_build(&m, buf, sizeof(buf));
-	if (len < 0 || xm_tx_msg(conn, buf, len, true))
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
-	else
+	if (!xm_tx_hdr(conn, XM_MSG_PROBE, conn->plain.probe_tries,
+		       conn->plain.probe_nonce, true))
 		xm_stat_inc(conn, XM_STAT_PROBES);
 }
 
@@ -88,7 +75,7 @@ void xm_probe_start(struct xm_conn *conn)
 }
 
 /**
- * xm_probe_stop() - stop probing, resending plain copies and liveness
+ * xm_probe_stop() - stop probing and resending plain copies
  * @conn: connection
  *
  * Context: process context, &xm_net.lock held.
@@ -98,17 +85,7 @@ void xm_probe_stop(struct xm_conn *conn)
 	lockdep_assert_held(&conn->xn->lock);
 	conn->plain.probe_nonce = 0;
 	conn->mob.copy_resend = false;
-	conn->plain.live_idle = 0;
 	cancel_delayed_work(&conn->plain.work);
-}
-
-/* Start watching that plain ESP keeps passing (mobile host). */
-static void live_start(struct xm_conn *conn)
-{
-	conn->plain.live_out = xm_sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
-	conn->plain.live_in = xm_sa_packets(conn, XFRM_MOBILITY_DIR_IN);
-	conn->plain.live_idle = 0;
-	mod_delayed_work(xm_wq, &conn->plain.work, HZ);
 }
 
 /**
@@ -117,7 +94,7 @@ static void live_start(struct xm_conn *conn)
  *
  * The gateway got a plain-ESP copy of our request untranslated: our plain
  * ESP reaches it and is accepted there (its inbound SA is plain). Send
- * plain ESP from now on and watch that it keeps passing.
+ * plain ESP from now on; live.c watches that it keeps passing.
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -126,36 +103,20 @@ void xm_probe_go_plain(struct xm_conn *conn)
 	lockdep_assert_held(&conn->xn->lock);
 	conn->mob.copy_resend = false;
 	cancel_delayed_work(&conn->plain.work);
-	if (xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN) ||
-	    xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+	if (xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_IN))
 		return;
-	live_start(conn);
-}
-
-/* Plain ESP stopped passing: register again, UDP-encapsulated. */
-static void fallback(struct xm_conn *conn)
-{
-	struct xm_endpoints ep;
-
-	conn->plain.failed = true;
-	xm_stat_inc(conn, XM_STAT_FALLBACKS);
-	xm_event_fallback(conn, conn->mob.tx_seq);
-	if (!xm_sa_endpoints(conn, &ep))
-		xm_mobile_handover(conn, &ep.local, NULL);
+	xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT);
 }
 
 /*
  * Probe retransmissions (gateway); on a mobile host, resent plain-ESP
- * copies of the request and, once it sends plain ESP, liveness: output
- * without any input for XM_LIVE_TICKS seconds means plain ESP stopped
- * passing, and the host returns to ESP-in-UDP.
+ * copies of the request.
  */
 static void probe_work(struct work_struct *work)
 {
 	struct xm_conn *conn = container_of(to_delayed_work(work),
 					    struct xm_conn, plain.work);
 	struct xm_net *xn = conn->xn;
-	u64 out, in;
 
 	mutex_lock(&xn->lock);
 	if (xm_reg_conn_gone(conn))
@@ -187,25 +148,7 @@ static void probe_work(struct work_struct *work)
 		xm_mobile_send_copy(conn, XM_ENCAP_NONE);
 		queue_delayed_work(xm_wq, &conn->plain.work,
 				   XM_RTO_INIT << conn->mob.copy_tries);
-		goto out;
 	}
-
-	if (conn->role != XFRM_MOBILITY_ROLE_MOBILE ||
-	    !xm_sa_is_plain(conn, XFRM_MOBILITY_DIR_OUT))
-		goto out;
-	out = xm_sa_packets(conn, XFRM_MOBILITY_DIR_OUT);
-	in = xm_sa_packets(conn, XFRM_MOBILITY_DIR_IN);
-	if (out != conn->plain.live_out && in == conn->plain.live_in)
-		conn->plain.live_idle++;
-	else
-		conn->plain.live_idle = 0;
-	conn->plain.live_out = out;
-	conn->plain.live_in = in;
-	if (conn->plain.live_idle >= XM_LIVE_TICKS) {
-		fallback(conn);
-		goto out;
-	}
-	queue_delayed_work(xm_wq, &conn->plain.work, HZ);
 out:
 	mutex_unlock(&xn->lock);
 }
@@ -225,24 +168,13 @@ out:
 void xm_probe_rx(struct xm_conn *conn, const struct xm_msg *m,
 		 const struct xm_rx_msg *msg)
 {
-	struct xm_msg ack = {
-		.type = XM_MSG_PROBE_ACK,
-		.seq = m->seq,
-		.nonce = m->nonce,
-	};
-	u8 buf[XM_HDR_LEN];
-	int len;
-
 	lockdep_assert_held(&conn->xn->lock);
 	if (!msg->have_view || msg->observed.encap != XM_ENCAP_NONE) {
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
 		return;
 	}
-	if (!xm_reg_answer_allowed(conn))
-		return;
-	len = xm_msg_build(&ack, buf, sizeof(buf));
-	if (len < 0 || xm_tx_msg(conn, buf, len, false))
-		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+	if (xm_reg_answer_allowed(conn))
+		xm_tx_hdr(conn, XM_MSG_PROBE_ACK, m->seq, m->nonce, false);
 }
 
 /**
@@ -250,7 +182,8 @@ void xm_probe_rx(struct xm_conn *conn, const struct xm_msg *m,
  * @conn: connection whose inbound SA authenticated it
  * @m: the acknowledgment
  *
- * The peer got our plain ESP and accepts it: send plain ESP too.
+ * The peer got our plain ESP and accepts it: send plain ESP too, and watch
+ * that it keeps passing (live.c).
  *
  * Context: process context, &xm_net.lock held.
  */
@@ -263,10 +196,8 @@ void xm_probe_ack(struct xm_conn *conn, const struct xm_msg *m)
 	}
 	conn->plain.probe_nonce = 0;
 	cancel_delayed_work(&conn->plain.work);
-	if (xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT))
-		return;
-	if (conn->role == XFRM_MOBILITY_ROLE_MOBILE)
-		live_start(conn);
+	if (!xm_probe_make_plain(conn, XFRM_MOBILITY_DIR_OUT))
+		xm_live_start(conn);
 }
 
 /**

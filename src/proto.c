@@ -63,13 +63,13 @@ static const struct xm_tlv_desc *xm_tlv_lookup(u16 type)
 
 static bool xm_type_known(u8 type)
 {
-	return type >= XM_MSG_RREQ && type <= XM_MSG_RESPONSE;
+	return type >= XM_MSG_RREQ && type <= XM_MSG_ECHO_REPLY;
 }
 
 /*
  * TLVs a message type must carry.  Version 1 allows these and, in an RREQ
- * or an RREP, COPIES: a PROBE, PROBE_ACK, CHALLENGE and RESPONSE carry
- * nothing but the header (the nonce).
+ * or an RREP, COPIES: a PROBE, PROBE_ACK, CHALLENGE, RESPONSE, ECHO and
+ * ECHO_REPLY carry nothing but the header (the nonce).
  */
 static u32 xm_required_tlvs(u8 type)
 {

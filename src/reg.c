@@ -17,6 +17,7 @@
 
 #include "event.h"
 #include "gateway.h"
+#include "live.h"
 #include "mobile.h"
 #include "move.h"
 #include "path.h"
@@ -122,6 +123,8 @@ void xm_reg_sas_changed(struct xm_conn *conn)
 		else
 			xm_event_sa_updated(conn);
 	}
+	/* A rekey or a re-installation may have stopped the watch. */
+	xm_live_update(conn);
 }
 
 /* Dispatch one message. Context: &xm_net.lock held. */
@@ -163,6 +166,14 @@ static void rx_one(struct xm_rx_msg *msg)
 		break;
 	case -XM_MSG_PROBE:
 		xm_probe_rx(conn, &m, msg);
+		break;
+	case XM_MSG_ECHO:
+	case -XM_MSG_ECHO:
+		xm_live_echo(conn, &m);
+		break;
+	case XM_MSG_ECHO_REPLY:
+	case -XM_MSG_ECHO_REPLY:
+		xm_live_echo_reply(conn, &m);
 		break;
 	default:
 		xm_stat_inc(conn, XM_STAT_DROP_UNEXPECTED);
@@ -288,6 +299,7 @@ void xm_reg_conn_start(struct xm_conn *conn)
 	conn->answers.last = jiffies;
 	xm_mobile_conn_init(conn);
 	xm_probe_conn_init(conn);
+	xm_live_conn_init(conn);
 	xm_path_conn_init(conn);
 	xm_gateway_conn_init(conn);
 	xm_mobile_conn_start(conn);
@@ -305,6 +317,7 @@ void xm_reg_conn_release(struct xm_conn *conn)
 {
 	xm_mobile_conn_stop(conn);
 	xm_probe_conn_stop(conn);
+	xm_live_conn_stop(conn);
 	xm_path_conn_stop(conn);
 	xm_conn_put(conn);
 }

@@ -221,6 +221,34 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 }
 
 /**
+ * xm_tx_hdr() - send a message that is a header only
+ * @conn: connection
+ * @type: &enum xm_msg_type
+ * @seq: sequence field
+ * @nonce: nonce field
+ * @plain: as for xm_tx_msg()
+ *
+ * For the messages that carry nothing but the header (probes, echoes,
+ * challenges and their answers). A failure is counted as tx-errors.
+ *
+ * Context: process context, &xm_net.lock held.
+ * Return: 0 or a negative errno.
+ */
+int xm_tx_hdr(struct xm_conn *conn, u8 type, u32 seq, u64 nonce, bool plain)
+{
+	struct xm_msg m = { .type = type, .seq = seq, .nonce = nonce };
+	u8 buf[XM_HDR_LEN];
+	int err;
+
+	err = xm_msg_build(&m, buf, sizeof(buf));
+	if (err >= 0)
+		err = xm_tx_msg(conn, buf, err, plain);
+	if (err)
+		xm_stat_inc(conn, XM_STAT_TX_ERRORS);
+	return err;
+}
+
+/**
  * xm_tx_keepalive() - send an ESP-in-UDP NAT keepalive (RFC 3948)
  * @net: namespace
  * @mark: fwmark of the route lookup

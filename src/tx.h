@@ -6,6 +6,7 @@
 
 int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 	      bool plain);
+int xm_tx_hdr(struct xm_conn *conn, u8 type, u32 seq, u64 nonce, bool plain);
 bool xm_tx_is_msg(const struct xm_net *xn, const struct sk_buff *skb);
 int xm_tx_route_source(struct net *net, u32 mark, u16 family,
 		       const xfrm_address_t *daddr, xfrm_address_t *saddr);

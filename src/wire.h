@@ -41,6 +41,10 @@
  * @XM_MSG_CHALLENGE: path challenge, gateway to mobile host, after the
  *	gateway moved its SAs to an address not validated yet
  * @XM_MSG_RESPONSE: answer to XM_MSG_CHALLENGE, echoing its nonce
+ * @XM_MSG_ECHO: liveness check, either direction, through the SA as it
+ *	sends: the sender's output went unanswered (or the connection was
+ *	idle); seq is the try within one run, the nonce that run's
+ * @XM_MSG_ECHO_REPLY: answer to XM_MSG_ECHO, echoing its seq and nonce
  *
  * Every message travels inside the connection's ESP SA; none is accepted
  * before the SA authenticated it and its anti-replay check passed.
@@ -52,6 +56,8 @@ enum xm_msg_type {
 	XM_MSG_PROBE_ACK	= 4,
 	XM_MSG_CHALLENGE	= 5,
 	XM_MSG_RESPONSE		= 6,
+	XM_MSG_ECHO		= 7,
+	XM_MSG_ECHO_REPLY	= 8,
 };
 
 /**
@@ -66,7 +72,7 @@ enum xm_msg_type {
  *	sender had reached on its outbound SA when it made the request, at
  *	least 1: it grows with every request under one SA, also across a
  *	restart of the sender's registration state (the SA keeps its
- *	counter); a reply echoes it. PROBE: the try. Others: zero or echoed.
+ *	counter); a reply echoes it. PROBE, ECHO: the try. Others: zero or echoed.
  * @nonce: 64-bit nonce, big-endian, most significant word first;
  *	a reply echoes it
  */

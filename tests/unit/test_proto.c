@@ -504,6 +504,22 @@ static struct xm_msg response(void)
 	return m;
 }
 
+static struct xm_msg echo(void)
+{
+	struct xm_msg m = probe();
+
+	m.type = XM_MSG_ECHO;
+	return m;
+}
+
+static struct xm_msg echo_reply(void)
+{
+	struct xm_msg m = probe();
+
+	m.type = XM_MSG_ECHO_REPLY;
+	return m;
+}
+
 static const struct rt_row {
 	const char *name;
 	struct xm_msg (*make)(void);
@@ -524,6 +540,8 @@ static const struct rt_row {
 	{ "rreq v4 padded", rreq4_padded, 48 + 4 + 304 },
 	{ "challenge", challenge, 20 },
 	{ "response", response, 20 },
+	{ "echo", echo, 20 },
+	{ "echo reply", echo_reply, 20 },
 };
 
 static void test_roundtrip(void)
@@ -622,9 +640,19 @@ static void m_type_challenge(struct raw *r)
 	r->b[3] = XM_MSG_CHALLENGE;
 }
 
-static void m_type7(struct raw *r)
+static void m_type_echo(struct raw *r)
 {
-	r->b[3] = 7;
+	r->b[3] = XM_MSG_ECHO;
+}
+
+static void m_type_echo_reply(struct raw *r)
+{
+	r->b[3] = XM_MSG_ECHO_REPLY;
+}
+
+static void m_type9(struct raw *r)
+{
+	r->b[3] = 9;
 }
 
 static void m_type_ff(struct raw *r)
@@ -1042,7 +1070,11 @@ static const struct perr_row {
 	  XM_PERR_UNEXPECTED_TLV, 20 },
 	{ "type CHALLENGE with TLVs", B_RREQ4, m_type_challenge,
 	  XM_PERR_UNEXPECTED_TLV, 20 },
-	{ "type 7", B_RREQ4, m_type7, XM_PERR_BAD_TYPE, 3 },
+	{ "type ECHO with TLVs", B_RREQ4, m_type_echo,
+	  XM_PERR_UNEXPECTED_TLV, 20 },
+	{ "type ECHO_REPLY with TLVs", B_RREQ4, m_type_echo_reply,
+	  XM_PERR_UNEXPECTED_TLV, 20 },
+	{ "type 9", B_RREQ4, m_type9, XM_PERR_BAD_TYPE, 3 },
 	{ "type 255", B_RREQ4, m_type_ff, XM_PERR_BAD_TYPE, 3 },
 	{ "declared length 0", B_RREQ4, m_len_zero, XM_PERR_BAD_LENGTH, 4 },
 	{ "declared length 16", B_RREQ4, m_len_16, XM_PERR_BAD_LENGTH, 4 },

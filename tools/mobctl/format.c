@@ -119,6 +119,8 @@ static const char *const stats_fmt[XFRM_MOBILITY_A_STATS_MAX + 1] = {
 	[XFRM_MOBILITY_A_STATS_VALIDATIONS]	= "  validations %" PRIu64,
 	[XFRM_MOBILITY_A_STATS_REVERTS]		= "  reverts %" PRIu64,
 	[XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = "  amplification-drops %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_ECHOES]		= "  echoes %" PRIu64,
+	[XFRM_MOBILITY_A_STATS_PATH_FAILURES]	= "  path-failures %" PRIu64,
 };
 
 /* The two counter lines of the text; the "stats" object of JSON. */
@@ -174,6 +176,9 @@ void print_conn(const struct mob_conn *c)
 	print_string(PRINT_FP, NULL, " state %s", mob_state_str(c->state));
 	print_string(PRINT_FP, NULL, " reg %s", mob_reg_state_str(c->reg_state));
 	print_uint(PRINT_IF(c->reg_seq, false), NULL, " seq %u", c->reg_seq);
+	/* Sent only while a registration is pending or has failed. */
+	if (CONN_HAS(c, NEXT_TRY_MS))
+		print_text(" next-try %.1fs", c->next_try_ms / 1000.0);
 	print_uint(PRINT_IF(true, CONN_HAS(c, REG_PORT)), "reg-port", " port %u",
 		   c->reg_port);
 	print_uint(PRINT_IF(keepalive, keepalive), "keepalive", " keepalive %u",
@@ -192,6 +197,9 @@ void print_conn(const struct mob_conn *c)
 	print_nat(PRINT_IF(false, CONN_HAS(c, NAT)), "nat", NULL, c->nat);
 	print_u64(PRINT_IF(false, CONN_HAS(c, LAST_MOVE_NS)), "last-move-ns",
 		  NULL, c->last_move_ns);
+	/* The text has it after the registration state. */
+	print_uint(PRINT_IF(false, CONN_HAS(c, NEXT_TRY_MS)), "next-try-ms",
+		   NULL, c->next_try_ms);
 
 	open_json_array("sas");
 	for (i = 0; i < c->nsa; i++) {

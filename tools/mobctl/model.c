@@ -50,7 +50,9 @@ static const struct attr_policy sa_policy[XFRM_MOBILITY_A_SA_MAX + 1] = {
 };
 
 static const struct attr_policy stats_policy[XFRM_MOBILITY_A_STATS_MAX + 1] = {
-	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = POL(U64),
+	/* Not the pad in between: it has no payload. */
+	[XFRM_MOBILITY_A_STATS_RREQ_TX ... XFRM_MOBILITY_A_STATS_TX_ERRORS] = POL(U64),
+	[XFRM_MOBILITY_A_STATS_KEEPALIVES ... XFRM_MOBILITY_A_STATS_PATH_FAILURES] = POL(U64),
 };
 
 static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
@@ -73,6 +75,7 @@ static const struct attr_policy conn_policy[XFRM_MOBILITY_A_CONN_MAX + 1] = {
 	[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS]	= POL(U64),
 	[XFRM_MOBILITY_A_CONN_LOCAL_IPV4]	= POL(U32),
 	[XFRM_MOBILITY_A_CONN_LOCAL_IPV6]	= POL_BINARY(16),
+	[XFRM_MOBILITY_A_CONN_NEXT_TRY_MS]	= POL(U32),
 };
 
 static const struct attr_policy event_policy[XFRM_MOBILITY_A_EVENT_MAX + 1] = {
@@ -264,6 +267,7 @@ int mob_conn_parse(const struct nlmsghdr *nlh, struct mob_conn *c)
 	c->nat = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_NAT);
 	if (tb[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS])
 		c->last_move_ns = mnl_attr_get_u64(tb[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS]);
+	c->next_try_ms = get_u32_attr(tb, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS);
 	return 0;
 }
 
@@ -440,6 +444,7 @@ const char *mob_conn_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_CONN_LAST_MOVE_NS] = "last-move-ns",
 		[XFRM_MOBILITY_A_CONN_LOCAL_IPV4] = "local-ipv4",
 		[XFRM_MOBILITY_A_CONN_LOCAL_IPV6] = "local-ipv6",
+		[XFRM_MOBILITY_A_CONN_NEXT_TRY_MS] = "next-try-ms",
 	};
 
 	return ENUM_STR(names, type);
@@ -470,6 +475,8 @@ const char *mob_stats_attr_str(uint32_t type)
 		[XFRM_MOBILITY_A_STATS_VALIDATIONS] = "validations",
 		[XFRM_MOBILITY_A_STATS_REVERTS] = "reverts",
 		[XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS] = "amplification-drops",
+		[XFRM_MOBILITY_A_STATS_ECHOES] = "echoes",
+		[XFRM_MOBILITY_A_STATS_PATH_FAILURES] = "path-failures",
 	};
 
 	return type < ARRAY_SIZE(names) ? names[type] : NULL;

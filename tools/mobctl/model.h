@@ -66,6 +66,7 @@ struct mob_conn {
 	uint32_t reg_seq;
 	uint32_t nat;
 	uint64_t last_move_ns;
+	uint32_t next_try_ms;
 	unsigned int nsa;
 	struct mob_sa sa[MOB_MAX_SA];
 };

@@ -224,6 +224,17 @@ static void check_out(char *got, const char *want, const char *what,
 	free(got);
 }
 
+/* Compares the first line of @got, which it frees, with @want. */
+static void check_first_line(char *got, const char *want, const char *what)
+{
+	char *end = strchr(got, '\n');
+
+	if (end)
+		end[1] = '\0';
+	check_str(got, want, what);
+	free(got);
+}
+
 static void set_addr(struct mob_addr *a, int family, const char *s)
 {
 	memset(a, 0, sizeof(*a));
@@ -373,12 +384,40 @@ static void put_common(struct nlmsghdr *nlh, uint32_t id, uint32_t role,
 	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_REG_STATE, reg_state);
 }
 
+/*
+ * mob_conn_parse() with its warnings on stderr kept in @err (at most
+ * @size - 1 bytes of them).
+ */
+static int parse_conn_stderr(const struct nlmsghdr *nlh, struct mob_conn *conn,
+			     char *err, size_t size)
+{
+	FILE *f = tmpfile();
+	size_t n = 0;
+	int saved, ret;
+
+	if (!f)
+		abort();
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(f), STDERR_FILENO);
+	ret = mob_conn_parse(nlh, conn);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	if (size)
+		n = fread(err, 1, size - 1, f);
+	err[n] = '\0';
+	fclose(f);
+	return ret;
+}
+
 static const char conn1_pretty[] =
 	"conn 1 name home reqid 1 role mobile state ok reg idle port 4501\n"
 	"    out spi 0x00000100 10.1.0.2 -> 10.9.0.2 encap espinudp 4500 -> 4500 oseq 42\n"
 	"    in  spi 0x00000200 10.9.0.2 -> 10.1.0.2 encap espinudp 4500 -> 4500\n"
 	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0\n";
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0  echoes 0  path-failures 0\n";
 
 static const char conn1_dump[] =
 	"1\thome\t1\tmobile\tok\tout\t0x00000100\t10.1.0.2\t10.9.0.2\tespinudp\t4500\t4500\tidle\t0x0\t0\t42\t0\t0x0\t0x0\t0\t4501\t0\n"
@@ -469,7 +508,7 @@ static const char conn3_pretty[] =
 	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0"
 	" rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0"
 	"  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0"
-	"  amplification-drops 0\n";
+	"  amplification-drops 0  echoes 0  path-failures 0\n";
 
 static const char conn3_json_pretty[] =
 	"{\n"
@@ -562,7 +601,7 @@ static void test_conn_v6(void)
 		  "state policy-missing reg registered seq 9 port 4501\n"
 		  "    out spi 0xc0ffee01 2001:db8::1 -> 2001:db8:1::2 encap none\n"
 		  "    nat src-addr,src-port,0x40  moves 3  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits 0\n"
-		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0\n",
+		  "    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0 rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0  amplification-drops 0  echoes 0  path-failures 0\n",
 		  "conn 2", TEXT);
 	check_out(render_conn(JSON, &conn), conn2_json, "conn 2", JSON);
 }
@@ -592,6 +631,107 @@ static void test_conn_no_sa(void)
 	check(mob_conn_parse(nlh, &conn) == -1, "conn without genl header");
 }
 
+static const char conn7_pretty[] =
+	"conn 7 reqid 7 role mobile state ok reg failed next-try 9.9s port 4501\n"
+	"    nat none  moves 0  rreq tx 0 rx 0  rrep tx 0 rx 0  retransmits"
+	" 0\n"
+	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0"
+	" rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0"
+	"  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0"
+	"  amplification-drops 0  echoes 0  path-failures 0\n";
+
+static const char conn7_json_pretty[] =
+	"{\n"
+	"  \"id\": 7,\n"
+	"  \"reqid\": 7,\n"
+	"  \"role\": \"mobile\",\n"
+	"  \"reg-port\": 4501,\n"
+	"  \"state\": \"ok\",\n"
+	"  \"reg-state\": \"failed\",\n"
+	"  \"next-try-ms\": 9876,\n"
+	"  \"sas\": []\n"
+	"}\n";
+
+/*
+ * next-try-ms, sent for a pending or failed registration: after the
+ * registration state and sequence number in the text, a member in JSON,
+ * not a dump field.
+ */
+static void test_conn_next_try(void)
+{
+	struct nlmsghdr *nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
+	uint16_t bad = 5;
+	struct mob_conn conn;
+	char err[256];
+
+	put_common(nlh, 7, XFRM_MOBILITY_ROLE_MOBILE, XFRM_MOBILITY_CONN_STATE_OK,
+		   XFRM_MOBILITY_REG_STATE_FAILED);
+	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS, 9876);
+	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 7");
+	check(MOB_HAS(&conn, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS) &&
+	      conn.next_try_ms == 9876, "conn 7: next-try-ms parsed");
+	check_str(mob_conn_attr_str(XFRM_MOBILITY_A_CONN_NEXT_TRY_MS),
+		  "next-try-ms", "next-try-ms attribute name");
+
+	check_out(render_conn(TEXT, &conn), conn7_pretty, "conn 7", TEXT);
+	check_out(render_conn(DUMP, &conn),
+		  "7\t-\t7\tmobile\tok\t-\t-\t-\t-\t-\t-\t-\tfailed\t0x0\t0\t-\t0\t0x0\t0x0\t0\t4501\t0\n",
+		  "conn 7", DUMP);
+	check_out(render_conn(JSON, &conn),
+		  "{\"id\":7,\"reqid\":7,\"role\":\"mobile\",\"reg-port\":4501,"
+		  "\"state\":\"ok\",\"reg-state\":\"failed\","
+		  "\"next-try-ms\":9876,\"sas\":[]}\n",
+		  "conn 7", JSON);
+	check_out(render_conn(JSON_PRETTY, &conn), conn7_json_pretty, "conn 7",
+		  JSON_PRETTY);
+
+	/* Due now, after the sequence number; the largest value. */
+	nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
+	put_common(nlh, 8, XFRM_MOBILITY_ROLE_MOBILE, XFRM_MOBILITY_CONN_STATE_OK,
+		   XFRM_MOBILITY_REG_STATE_PENDING);
+	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_REG_SEQ, 3);
+	mnl_attr_put_u32(nlh, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS, 0);
+	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 8");
+	check_first_line(render_conn(TEXT, &conn),
+			 "conn 8 reqid 8 role mobile state ok reg pending seq 3"
+			 " next-try 0.0s port 4501\n", "conn 8 next-try 0 (text)");
+	check_out(render_conn(JSON, &conn),
+		  "{\"id\":8,\"reqid\":8,\"role\":\"mobile\",\"reg-port\":4501,"
+		  "\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":3,"
+		  "\"next-try-ms\":0,\"sas\":[]}\n",
+		  "conn 8 next-try 0", JSON);
+	conn.next_try_ms = UINT32_MAX;
+	check_first_line(render_conn(TEXT, &conn),
+			 "conn 8 reqid 8 role mobile state ok reg pending seq 3"
+			 " next-try 4294967.3s port 4501\n",
+			 "conn 8 next-try max (text)");
+
+	/* Pending without the attribute (an older kernel): nothing shown. */
+	conn.has &= ~(1u << XFRM_MOBILITY_A_CONN_NEXT_TRY_MS);
+	check_first_line(render_conn(TEXT, &conn),
+			 "conn 8 reqid 8 role mobile state ok reg pending seq 3"
+			 " port 4501\n", "conn 8 without next-try (text)");
+	check_out(render_conn(JSON, &conn),
+		  "{\"id\":8,\"reqid\":8,\"role\":\"mobile\",\"reg-port\":4501,"
+		  "\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":3,"
+		  "\"sas\":[]}\n",
+		  "conn 8 without next-try", JSON);
+
+	/* Of the wrong size: reported and left out. */
+	nlh = msg_start(XFRM_MOBILITY_CMD_CONN_GET);
+	put_common(nlh, 9, XFRM_MOBILITY_ROLE_MOBILE, XFRM_MOBILITY_CONN_STATE_OK,
+		   XFRM_MOBILITY_REG_STATE_PENDING);
+	mnl_attr_put(nlh, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS, sizeof(bad), &bad);
+	check(parse_conn_stderr(nlh, &conn, err, sizeof(err)) == 0 &&
+	      !MOB_HAS(&conn, XFRM_MOBILITY_A_CONN_NEXT_TRY_MS) &&
+	      strstr(err, "ignoring malformed conn attribute"),
+	      "conn 9: malformed next-try-ms ignored: %s", err);
+	check_out(render_conn(JSON, &conn),
+		  "{\"id\":9,\"reqid\":9,\"role\":\"mobile\",\"reg-port\":4501,"
+		  "\"state\":\"ok\",\"reg-state\":\"pending\",\"sas\":[]}\n",
+		  "conn 9", JSON);
+}
+
 /* Every counter the kernel sends is parsed, with its JSON name. */
 static void test_conn_stats(void)
 {
@@ -600,15 +740,24 @@ static void test_conn_stats(void)
 	struct nlattr *nest;
 	unsigned int i;
 	bool ok = true;
+	char err[256];
 
 	put_common(nlh, 6, XFRM_MOBILITY_ROLE_GATEWAY,
 		   XFRM_MOBILITY_CONN_STATE_OK, XFRM_MOBILITY_REG_STATE_REGISTERED);
 	nest = mnl_attr_nest_start(nlh, XFRM_MOBILITY_A_CONN_STATS);
-	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++)
-		if (i != XFRM_MOBILITY_A_STATS_PAD)
+	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
+		/* The pad that aligns a u64 where the kernel needs it: empty. */
+		if (i == XFRM_MOBILITY_A_STATS_PAD)
+			mnl_attr_put(nlh, i, 0, NULL);
+		else
 			mnl_attr_put_u64(nlh, i, 100 + i);
+	}
 	mnl_attr_nest_end(nlh, nest);
-	check(mob_conn_parse(nlh, &conn) == 0, "parse conn 6");
+	check(parse_conn_stderr(nlh, &conn, err, sizeof(err)) == 0,
+	      "parse conn 6");
+	check_str(err, "", "conn 6: no warning for the stats pad");
+	check(!MOB_HAS(&conn.stats, XFRM_MOBILITY_A_STATS_PAD),
+	      "conn 6: the stats pad is not a counter");
 	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
 		if (i == XFRM_MOBILITY_A_STATS_PAD)
 			continue;
@@ -619,7 +768,7 @@ static void test_conn_stats(void)
 	check_out(render_conn(TEXT, &conn),
 		  "conn 6 reqid 6 role gateway state ok reg registered port 4501\n"
 		  "    nat none  moves 106  rreq tx 101 rx 102  rrep tx 103 rx 104  retransmits 105\n"
-		  "    drops malformed 107 stale 108 unexpected 109 wrong-conn 110 no-tuple 111 rate-limited 119  tx-errors 112  keepalives 114  probes 115  fallbacks 116  duplicates 117  rebindings 118  challenges 120  validations 121  reverts 122  amplification-drops 123\n",
+		  "    drops malformed 107 stale 108 unexpected 109 wrong-conn 110 no-tuple 111 rate-limited 119  tx-errors 112  keepalives 114  probes 115  fallbacks 116  duplicates 117  rebindings 118  challenges 120  validations 121  reverts 122  amplification-drops 123  echoes 124  path-failures 125\n",
 		  "conn 6", TEXT);
 	check_out(render_conn(JSON, &conn),
 		  "{\"id\":6,\"reqid\":6,\"role\":\"gateway\",\"reg-port\":4501,"
@@ -632,7 +781,8 @@ static void test_conn_stats(void)
 		  "\"probes\":115,\"fallbacks\":116,\"duplicates\":117,"
 		  "\"rebindings\":118,\"drop-rate-limited\":119,"
 		  "\"challenges\":120,\"validations\":121,\"reverts\":122,"
-		  "\"amplification-drops\":123}}\n",
+		  "\"amplification-drops\":123,\"echoes\":124,"
+		  "\"path-failures\":125}}\n",
 		  "conn 6", JSON);
 }
 
@@ -758,7 +908,7 @@ static void make_conn_full(struct mob_conn *c)
 		 CONN_HAS(ROLE) | CONN_HAS(REG_PORT) | CONN_HAS(KEEPALIVE) |
 		 CONN_HAS(ENCAP_POLICY) | CONN_HAS(STATE) | CONN_HAS(SA) |
 		 CONN_HAS(STATS) | CONN_HAS(REG_STATE) | CONN_HAS(REG_SEQ) |
-		 CONN_HAS(NAT) | CONN_HAS(LAST_MOVE_NS);
+		 CONN_HAS(NAT) | CONN_HAS(LAST_MOVE_NS) | CONN_HAS(NEXT_TRY_MS);
 	c->id = 4;
 	strcpy(c->name, "office");
 	c->reqid = 0x44;
@@ -775,6 +925,7 @@ static void make_conn_full(struct mob_conn *c)
 	c->nat = XFRM_MOBILITY_NAT_DST_PORT | XFRM_MOBILITY_NAT_ENCAP | 0x80000000;
 	/* Later than now: the age of the last move is left out. */
 	c->last_move_ns = UINT64_MAX;
+	c->next_try_ms = 3249;
 	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
 		c->stats.has |= 1u << i;
 		c->stats.val[i] = 100 + i;
@@ -804,6 +955,7 @@ static void make_conn_bare(struct mob_conn *c)
 	c->reg_seq = 2;
 	c->nat = XFRM_MOBILITY_NAT_SRC_ADDR;
 	c->last_move_ns = UINT64_MAX;
+	c->next_try_ms = 1500;
 	/* Counters without the stats nest: not in JSON either. */
 	for (i = 1; i <= XFRM_MOBILITY_A_STATS_MAX; i++) {
 		c->stats.has |= 1u << i;
@@ -813,7 +965,8 @@ static void make_conn_bare(struct mob_conn *c)
 
 #define CONN4_PRETTY \
 	"conn 4 name office reqid 68 mark 0x1/0xffffffff if_id 7 role 9" \
-	" state ok reg pending seq 12 port 4502 keepalive 20 encap always\n" \
+	" state ok reg pending seq 12 next-try 3.2s port 4502 keepalive 20" \
+	" encap always\n" \
 	"    out spi 0xdeadbeef 2001:db8::10 -> 2001:db8::20 encap espinudp" \
 	" 4500 -> 0 oseq 18446744073709551615\n" \
 	"    in  spi 0x00000000 - -> - encap 7\n" \
@@ -824,7 +977,7 @@ static void make_conn_bare(struct mob_conn *c)
 	" no-tuple 111 rate-limited 119  tx-errors 112  keepalives 114" \
 	"  probes 115  fallbacks 116  duplicates 117  rebindings 118" \
 	"  challenges 120  validations 121  reverts 122" \
-	"  amplification-drops 123\n"
+	"  amplification-drops 123  echoes 124  path-failures 125\n"
 
 #define CONN4_DUMP \
 	"4\toffice\t68\t9\tok\tout\t0xdeadbeef\t2001:db8::10\t2001:db8::20\tespinudp\t4500\t0\tpending\t0x80000018\t106\t18446744073709551615\t12\t0x1\t0xffffffff\t7\t4502\t20\n" \
@@ -837,7 +990,8 @@ static const char conn4_json[] =
 	"\"reg-port\":4502,\"keepalive\":20,\"encap-policy\":\"always\","
 	"\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":12,"
 	"\"nat\":[\"dst-port\",\"encap\",\"0x80000000\"],"
-	"\"last-move-ns\":18446744073709551615,\"sas\":[{\"dir\":\"out\","
+	"\"last-move-ns\":18446744073709551615,\"next-try-ms\":3249,"
+	"\"sas\":[{\"dir\":\"out\","
 	"\"spi\":\"0xdeadbeef\",\"family\":\"inet6\","
 	"\"saddr\":\"2001:db8::10\",\"daddr\":\"2001:db8::20\","
 	"\"encap\":\"espinudp\",\"encap-sport\":4500,"
@@ -850,7 +1004,8 @@ static const char conn4_json[] =
 	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
 	"\"duplicates\":117,\"rebindings\":118,"
 	"\"drop-rate-limited\":119,\"challenges\":120,\"validations\":121,"
-	"\"reverts\":122,\"amplification-drops\":123}}\n";
+	"\"reverts\":122,\"amplification-drops\":123,\"echoes\":124,"
+	"\"path-failures\":125}}\n";
 
 static const char conn4_json_pretty[] =
 	"{\n"
@@ -873,6 +1028,7 @@ static const char conn4_json_pretty[] =
 	"    \"0x80000000\"\n"
 	"  ],\n"
 	"  \"last-move-ns\": 18446744073709551615,\n"
+	"  \"next-try-ms\": 3249,\n"
 	"  \"sas\": [\n"
 	"    {\n"
 	"      \"dir\": \"out\",\n"
@@ -917,7 +1073,9 @@ static const char conn4_json_pretty[] =
 	"    \"challenges\": 120,\n"
 	"    \"validations\": 121,\n"
 	"    \"reverts\": 122,\n"
-	"    \"amplification-drops\": 123\n"
+	"    \"amplification-drops\": 123,\n"
+	"    \"echoes\": 124,\n"
+	"    \"path-failures\": 125\n"
 	"  }\n"
 	"}\n";
 
@@ -929,7 +1087,8 @@ static const char conn4_json_pretty[] =
 	"    drops malformed 7 stale 8 unexpected 9 wrong-conn 10 no-tuple" \
 	" 11 rate-limited 19  tx-errors 12  keepalives 14  probes 15" \
 	"  fallbacks 16  duplicates 17  rebindings 18  challenges 20" \
-	"  validations 21  reverts 22  amplification-drops 23\n"
+	"  validations 21  reverts 22  amplification-drops 23  echoes 24" \
+	"  path-failures 25\n"
 
 #define CONN5_DUMP \
 	"5\t-\t6\tgateway\tpolicy-missing\t-\t-\t-\t-\t-\t-\t-\tidle\t0x1\t6\t-\t2\t0x0\t0xf\t3\t0\t9\n"
@@ -950,7 +1109,7 @@ static const char conn5_json_pretty[] =
 	"    drops malformed 0 stale 0 unexpected 0 wrong-conn 0 no-tuple 0" \
 	" rate-limited 0  tx-errors 0  keepalives 0  probes 0  fallbacks 0" \
 	"  duplicates 0  rebindings 0  challenges 0  validations 0  reverts 0" \
-	"  amplification-drops 0\n"
+	"  amplification-drops 0  echoes 0  path-failures 0\n"
 
 #define EMPTY_CONN_DUMP \
 	"0\t-\t0\tmobile\tok\t-\t-\t-\t-\t-\t-\t-\tidle\t0x0\t0\t-\t0\t0x0\t0x0\t0\t0\t0\n"
@@ -970,7 +1129,8 @@ static const char show_json[] =
 	"\"reg-port\":4502,\"keepalive\":20,\"encap-policy\":\"always\","
 	"\"state\":\"ok\",\"reg-state\":\"pending\",\"reg-seq\":12,"
 	"\"nat\":[\"dst-port\",\"encap\",\"0x80000000\"],"
-	"\"last-move-ns\":18446744073709551615,\"sas\":[{\"dir\":\"out\","
+	"\"last-move-ns\":18446744073709551615,\"next-try-ms\":3249,"
+	"\"sas\":[{\"dir\":\"out\","
 	"\"spi\":\"0xdeadbeef\",\"family\":\"inet6\","
 	"\"saddr\":\"2001:db8::10\",\"daddr\":\"2001:db8::20\","
 	"\"encap\":\"espinudp\",\"encap-sport\":4500,"
@@ -983,7 +1143,8 @@ static const char show_json[] =
 	"\"keepalives\":114,\"probes\":115,\"fallbacks\":116,"
 	"\"duplicates\":117,\"rebindings\":118,"
 	"\"drop-rate-limited\":119,\"challenges\":120,\"validations\":121,"
-	"\"reverts\":122,\"amplification-drops\":123}},{\"id\":5,\"sas\":[]},"
+	"\"reverts\":122,\"amplification-drops\":123,\"echoes\":124,"
+	"\"path-failures\":125}},{\"id\":5,\"sas\":[]},"
 	"{\"sas\":[]}]\n";
 
 static const char show_json_pretty[] =
@@ -1008,6 +1169,7 @@ static const char show_json_pretty[] =
 	"      \"0x80000000\"\n"
 	"    ],\n"
 	"    \"last-move-ns\": 18446744073709551615,\n"
+	"    \"next-try-ms\": 3249,\n"
 	"    \"sas\": [\n"
 	"      {\n"
 	"        \"dir\": \"out\",\n"
@@ -1052,7 +1214,9 @@ static const char show_json_pretty[] =
 	"      \"challenges\": 120,\n"
 	"      \"validations\": 121,\n"
 	"      \"reverts\": 122,\n"
-	"      \"amplification-drops\": 123\n"
+	"      \"amplification-drops\": 123,\n"
+	"      \"echoes\": 124,\n"
+	"      \"path-failures\": 125\n"
 	"    }\n"
 	"  },\n"
 	"  {\n"
@@ -1355,6 +1519,7 @@ int main(int argc, char **argv)
 	test_conn_v4();
 	test_conn_v6();
 	test_conn_no_sa();
+	test_conn_next_try();
 	test_conn_stats();
 	test_conn_list();
 	test_events();

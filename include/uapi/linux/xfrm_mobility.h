@@ -82,8 +82,9 @@ enum xfrm_mobility_nat {
  * @XFRM_MOBILITY_REG_STATE_PENDING: A registration request is outstanding
  *   (mobile host).
  * @XFRM_MOBILITY_REG_STATE_REGISTERED: The last registration completed.
- * @XFRM_MOBILITY_REG_STATE_FAILED: The last registration gave up after its
- *   retransmissions.
+ * @XFRM_MOBILITY_REG_STATE_FAILED: The last registration got no answer to its
+ *   retransmissions; the request is still sent every 10 s while a route to the
+ *   peer exists (next-try-ms).
  */
 enum xfrm_mobility_reg_state {
 	XFRM_MOBILITY_REG_STATE_IDLE,
@@ -121,12 +122,13 @@ enum xfrm_mobility_encap_policy {
  * @XFRM_MOBILITY_EVENT_SA_MOVED: The SAs and policy templates were moved to
  *   new endpoints.
  * @XFRM_MOBILITY_EVENT_RETRANSMIT: A registration request was retransmitted.
- * @XFRM_MOBILITY_EVENT_FAILURE: A registration or SA move failed; see the
- *   error attribute.
+ * @XFRM_MOBILITY_EVENT_FAILURE: A registration or SA move failed, or the path
+ *   in use was found dead (error EHOSTUNREACH); see the error attribute.
  * @XFRM_MOBILITY_EVENT_ENCAP_CHANGED: An SA of the connection switched between
  *   plain ESP and ESP-in-UDP.
- * @XFRM_MOBILITY_EVENT_FALLBACK: Plain ESP stopped working; the mobile host
- *   returns to ESP-in-UDP and registers again.
+ * @XFRM_MOBILITY_EVENT_FALLBACK: Plain ESP stopped working; a mobile host
+ *   registers again, ESP-in-UDP first, a gateway returns to ESP-in-UDP by
+ *   itself.
  * @XFRM_MOBILITY_EVENT_SA_UPDATED: Others replaced the connection's SAs (an
  *   IKE daemon's rekey or update); the event carries the SAs now in use.
  */
@@ -188,6 +190,8 @@ enum {
 	XFRM_MOBILITY_A_STATS_VALIDATIONS,
 	XFRM_MOBILITY_A_STATS_REVERTS,
 	XFRM_MOBILITY_A_STATS_AMPLIFICATION_DROPS,
+	XFRM_MOBILITY_A_STATS_ECHOES,
+	XFRM_MOBILITY_A_STATS_PATH_FAILURES,
 
 	__XFRM_MOBILITY_A_STATS_MAX,
 	XFRM_MOBILITY_A_STATS_MAX = (__XFRM_MOBILITY_A_STATS_MAX - 1)
@@ -214,6 +218,7 @@ enum {
 	XFRM_MOBILITY_A_CONN_PAD,
 	XFRM_MOBILITY_A_CONN_KEEPALIVE,
 	XFRM_MOBILITY_A_CONN_ENCAP_POLICY,
+	XFRM_MOBILITY_A_CONN_NEXT_TRY_MS,
 
 	__XFRM_MOBILITY_A_CONN_MAX,
 	XFRM_MOBILITY_A_CONN_MAX = (__XFRM_MOBILITY_A_CONN_MAX - 1)
