@@ -10,6 +10,9 @@
 #                        warnings are errors; XM_FAULT_INJECTION=1: the test
 #                        build with fault points (build/<krel>-fault/)
 #   make check           the whole test suite (installs its dependencies)
+#   make check-debug     every selftest in one VM on a debug 6.1 kernel (KASAN,
+#                        lockdep, kmemleak, UBSAN; built once, cached in
+#                        ~/.cache/xfrm_mobility); XM_DEBUG_SOAK=1 adds the soak
 #   make demo            the handover demo in a VM
 #   make bench [FULL=1]  handover latency of the module (set up by strongSwan and
 #                        its charon plugin), strongSwan, WireGuard and stock
@@ -33,7 +36,7 @@ MODULE_SRCS := Kbuild $(wildcard src/*.c src/*.h) \
 	$(wildcard include/uapi/linux/*.h)
 
 .PHONY: all module mobctl tools strongswan-plugin install-strongswan-plugin modules-all module-for unit fuzz regen regen-check \
-	deps check demo bench bench-doc bench-dataplane bench-scale style install \
+	deps check check-debug demo bench bench-doc bench-dataplane bench-scale style install \
 	clean
 
 all: module mobctl
@@ -90,6 +93,9 @@ deps:
 
 check:
 	scripts/check.sh
+
+check-debug:
+	scripts/check-debug.sh
 
 demo:
 	scripts/demo.sh

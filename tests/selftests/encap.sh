@@ -137,19 +137,32 @@ expect_traffic "stale re-install"
 
 # 2. NAT path: ESP-in-UDP. NAT -> direct: plain again, from two copies of
 #    one request sent at once: Y moves once and counts one duplicate.
+read -r y_rx <<<"$(stats "$NS_Y" rreq-rx)"
+read -r x_tx <<<"$(stats "$NS_X" rreq-tx)"
 mob_handover nat_b
 expect_encap "direct->NAT B" espinudp
-ns_sleep 1
+# all_in: every copy of a request X sent since the counts x_tx and y_rx
+# arrived at Y (so that none of them comes late into the counts below).
+all_in() {
+	local rx tx
+	read -r rx <<<"$(stats "$NS_Y" rreq-rx)"
+	read -r tx <<<"$(stats "$NS_X" rreq-tx)"
+	((rx - y_rx == tx - x_tx))
+}
+busywait 10000 all_in || ktap_diag "not every copy arrived: $(stats "$NS_X" rreq-tx) sent, $(stats "$NS_Y" rreq-rx) received"
 read -r y_rx y_dup y_moves <<<"$(stats "$NS_Y" rreq-rx duplicates moves)"
 read -r x_tx x_retx <<<"$(stats "$NS_X" rreq-tx retransmits)"
 cpcap=$(mktemp --suffix=.pcap)
-ktap_bg ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$cpcap" \
+ktap_bg -o "$cpcap.log" ip netns exec "$NS_Y" tcpdump -i y-wan -U -w "$cpcap" \
 	"(ip proto 50 or udp port 4500) and src host $X_A4"
 ctcpdump_pid=$!
-ns_cleanup_add "kill $ctcpdump_pid"
-ns_sleep 1
+ns_cleanup_add "kill $ctcpdump_pid; rm -f $cpcap.log"
+busywait 10000 grep -q "listening on" "$cpcap.log"
 mob_handover direct
 expect_encap "NAT B->direct" none
+# Both copies have arrived at Y (a bound on a failure: 30 s).
+two_in() { local rx; read -r rx <<<"$(stats "$NS_Y" rreq-rx)"; ((rx - y_rx >= 2)); }
+busywait 30000 two_in
 kill "$ctcpdump_pid"; wait "$ctcpdump_pid" 2>/dev/null
 read -r y_rx2 y_dup2 y_moves2 <<<"$(stats "$NS_Y" rreq-rx duplicates moves)"
 read -r x_tx2 x_retx2 <<<"$(stats "$NS_X" rreq-tx retransmits)"
@@ -179,10 +192,11 @@ table inet xm_fw {
 	}
 }
 EOT
-# fell_back T0: both ends send ESP-in-UDP again within 20 s, and Y reaches X
-# within 10 s more; the time since T0 is the check's note.
+# fell_back T0: both ends send ESP-in-UDP again, and Y reaches X (within
+# 45 s and 30 s more: bounds on a failure); the time since T0 is the
+# check's note.
 fell_back() {
-	if busywait 20000 outs_are espinudp && busywait 10000 mob_ping_y2x; then
+	if busywait 45000 outs_are espinudp && busywait 30000 mob_ping_y2x; then
 		ktap_note ", traffic resumed after $(awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
 		return
 	fi
@@ -201,12 +215,30 @@ ktap_check "fallback counted once" fallbacks_are 1 ||
 # 4. ESP dropped, UDP passes, on a new registration: the ESP-in-UDP copy
 #    registers, the plain copies never arrive, the connection stays in
 #    ESP-in-UDP, traffic flows all along.
+# The end of the plain-ESP attempt is an event: a "failure" with
+# EHOSTUNREACH (113) on either end, when the mobile host gives up resending
+# plain copies of its request or the gateway its probes.  The monitors are
+# listening once they print the events of the next handover.
+events=$(mktemp)
+ns_cleanup_add "rm -f $events"
+ktap_bg -o "$events" "$MOBCTL" -n "$NS_X" monitor
+mon_x=$!
+ktap_bg -o "$events.y" "$MOBCTL" -n "$NS_Y" monitor
+mon_y=$!
+ns_cleanup_add "kill $mon_x $mon_y 2>/dev/null; rm -f $events.y"
 mob_handover nat_b
 busywait 15000 encaps_are espinudp
+monitors_ready() { grep -q ' rrep-received ' "$events" && grep -q ' rreq-received ' "$events.y"; }
+busywait 30000 monitors_ready || ktap_diag "monitors: X: $(cat "$events"); Y: $(cat "$events.y")"
 read -r y_rx y_dup <<<"$(stats "$NS_Y" rreq-rx duplicates)"
 read -r x_tx <<<"$(stats "$NS_X" rreq-tx)"
+gave_up_n() { cat "$events" "$events.y" | grep -c ' failure conn .* error 113 '; }
+gave_up_above() { (($(gave_up_n) > $1)); }
+gave_up0=$(gave_up_n)
 mob_handover direct
-ns_sleep 6
+ktap_check "ESP blocked, UDP passes: plain ESP given up (failure, EHOSTUNREACH)" \
+	busywait 60000 gave_up_above "$gave_up0" || ktap_diag "X: $(cat "$events"); Y: $(cat "$events.y")"
+kill "$mon_x" "$mon_y" 2>/dev/null
 ktap_check "ESP blocked, UDP passes: both ends keep sending ESP-in-UDP" with_encaps outs_are espinudp
 read -r y_rx2 y_dup2 <<<"$(stats "$NS_Y" rreq-rx duplicates)"
 read -r x_tx2 <<<"$(stats "$NS_X" rreq-tx)"

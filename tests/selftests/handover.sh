@@ -11,7 +11,8 @@
 #   NAT B  -> NAT A (another NAT)
 #   NAT A  -> direct (same address, NAT gone)
 #   NAT rebinding (same address, the NAT's mapping changes)
-#   delay 100 ms and 20 % loss on the new path
+#   delay 100 ms and 20 % loss on the new path (all lost until X has
+#   retransmitted its request)
 #
 # XM_TUNNEL_ENCAP=none starts from plain ESP SAs (handover_plain.sh): the
 # first registration then arrives UDP-encapsulated on SAs without
@@ -56,12 +57,18 @@ both_espinudp() {
 
 # move_and_check NAME MODE SEEN_ADDR NAT_EXPECT(yes|no)
 move_and_check() {
-	local name=$1 mode=$2 seen=$3 natted=$4 xl port nat
-
-	if ! mob_handover "$mode"; then
-		ktap_fail "$name: handover request"
+	if ! mob_handover "$2"; then
+		ktap_fail "$1: handover request"
 		return
 	fi
+	check_moved "$@"
+}
+
+# check_moved NAME MODE SEEN_ADDR NAT_EXPECT(yes|no): the checks after a
+# handover (to MODE) was requested.
+check_moved() {
+	local name=$1 seen=$3 natted=$4 xl port nat
+
 	xl=$(ns_x_local_addr4)
 	# X's own SAs move at once.
 	ktap_check "$name: X moved its SAs to $xl" x_at "$xl"
@@ -70,8 +77,8 @@ move_and_check() {
 	mob_check_verdict "$name" "$natted" "$nat" "$port"
 	ktap_check "$name: both ends use ESP-in-UDP" both_espinudp
 	ktap_check "$name: Y's inbound SA follows ($seen:$port)" mob_y_in_from "$seen" "$port"
-	ktap_check "$name: traffic X->Y" busywait 10000 mob_ping_x2y
-	ktap_check "$name: traffic Y->X" busywait 10000 mob_ping_y2x
+	ktap_check "$name: traffic X->Y" busywait 30000 mob_ping_x2y
+	ktap_check "$name: traffic Y->X" busywait 30000 mob_ping_y2x
 }
 
 move_and_check "direct->NAT B" nat_b "$RB_WAN4" yes
@@ -85,9 +92,9 @@ old_port=$(mob_sa y out dport)
 ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
 ktap_run mobctl -n "$NS_X" handover name home
-ktap_check "rebinding: Y follows the new NAT port" busywait 15000 mob_y_port_left "$old_port" ||
-	ktap_diag "still $old_port; conntrack: $(ns_ct_list "$NS_RB" 2>&1)"
-ktap_check "rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
+ktap_check "rebinding: Y follows the new NAT port" busywait 30000 mob_y_port_left "$old_port" ||
+	ktap_diag "$(mob_y_port_diag "$old_port")"
+ktap_check "rebinding: traffic Y->X" busywait 30000 mob_ping_y2x
 
 # A rebinding X does not notice (nothing changed on X, no handover
 # request): Y follows the new port of authenticated ESP-in-UDP by itself.
@@ -97,14 +104,43 @@ ktap_run ns_nat_masq "$NS_RB" rb-wan random
 ns_ct_flush "$NS_RB"
 mob_ping_x2y
 ktap_check "silent rebinding: Y follows the new NAT port on its own" \
-	busywait 15000 mob_y_port_left "$old_port" "$old_moves" || ktap_diag "still $old_port"
-ktap_check "silent rebinding: traffic Y->X" busywait 10000 mob_ping_y2x
+	busywait 30000 mob_y_port_left "$old_port" "$old_moves" || ktap_diag "$(mob_y_port_diag "$old_port")"
+ktap_check "silent rebinding: traffic Y->X" busywait 30000 mob_ping_y2x
 
 # Delay and loss on the new path: the request is retransmitted until it
-# gets through.
-ktap_run ns_netem "$NS_RA" ra-wan delay 50ms loss 20%
-ktap_run ns_netem "$NS_RA" ra-in delay 50ms loss 20%
-move_and_check "lossy NAT A" nat_a "$RA_WAN4" yes
+# gets through.  Everything is lost at first, until X has retransmitted its
+# request (so that a retransmission is certain to happen), then 20 % of
+# what passes NAT A in either direction.
+# lossy LOSS: netem on both of NAT A's sides with delay 50 ms and LOSS, and
+# tc shows it there.
+lossy() {
+	local dev
+	for dev in ra-wan ra-in; do
+		ns_netem "$NS_RA" "$dev" delay 50ms loss "$1" || return
+		tc -n "$NS_RA" qdisc show dev "$dev" | grep -q "netem .*delay 50ms loss $1" || {
+			tc -n "$NS_RA" qdisc show dev "$dev"
+			return 1
+		}
+	done
+}
+# retransmitted_since N: X's retransmission counter is above N; the count is
+# the check's note.
+retransmitted_since() {
+	local now
+	now=$(mob_stat "$NS_X" retransmits)
+	[[ $now =~ ^[0-9]+$ ]] && ((now > $1)) || return
+	ktap_note " (retransmissions $1 -> $now)"
+}
+retx=$(mob_stat "$NS_X" retransmits)
+if ktap_check "lossy NAT A: netem on NAT A, all lost" lossy 100% &&
+   [[ $retx =~ ^[0-9]+$ ]] && mob_handover nat_a; then
+	ktap_check "lossy NAT A: X retransmits its request" busywait 30000 retransmitted_since "$retx" ||
+		ktap_diag "$(mob_show x)"
+	ktap_check "lossy NAT A: netem on NAT A, delay 50 ms, 20 % lost" lossy 20%
+	check_moved "lossy NAT A" nat_a "$RA_WAN4" yes
+else
+	ktap_fail "lossy NAT A: handover request" "retransmits counter '$retx'"
+fi
 ns_netem_clear "$NS_RA" ra-wan
 ns_netem_clear "$NS_RA" ra-in
 

@@ -44,10 +44,11 @@ busywait 10000 mob_ping_x2y || true
 # One real handover, so that Y has accepted registration seq 1, captured on
 # Y's side for the replay test below.
 pcap=$(mktemp --suffix=.pcap)
-ktap_bg ip netns exec "$NS_Y" tcpdump -i y-wan -U -c 1 -w "$pcap" \
+ktap_bg -o "$pcap.log" ip netns exec "$NS_Y" tcpdump -i y-wan -U -c 1 -w "$pcap" \
 	"udp dst port 4500 and src host $RB_WAN4"
 tcpdump_pid=$!
-ns_sleep 1
+ns_cleanup_add "rm -f $pcap.log"
+busywait 10000 grep -q "listening on" "$pcap.log"
 mob_handover nat_b
 # registered_behind_nat_b: X registered within 15 s, Y at NAT B within 5 s.
 registered_behind_nat_b() {
@@ -62,12 +63,13 @@ wait "$tcpdump_pid" 2>/dev/null
 y_rows() { mob_rows y "${MOB_SA_ROW[@]}"; }
 y_before=$(y_rows)
 
-# y_unchanged DESC: Y's SA endpoints are those after the real handover.
+# y_unchanged DESC: Y's SA endpoints are those after the real handover
+# (Y's outbound SA to NAT B).
 y_unchanged() { ktap_check "$1: Y's SAs unchanged" y_same; }
 y_same() {
 	local now
 	now=$(y_rows)
-	[[ $now == "$y_before" ]] && return
+	[[ $now == "$y_before" ]] && mob_sa_is y out dst "$RB_WAN4" && return
 	printf 'before:\n%s\nnow:\n%s\n' "$y_before" "$now"
 	return 1
 }
@@ -80,37 +82,91 @@ counter_above() {
 }
 grew_by_one() {
 	local name=$1 before=$2 now
-	busywait 5000 counter_above "$name" "$before"
+	[[ $before =~ ^[0-9]+$ ]] || { echo "$name: no value before ('$before')"; return 1; }
+	busywait 15000 counter_above "$name" "$before"
 	now=$(mob_stat "$NS_Y" "$name")
-	((now == before + 1)) || { echo "$name: $before -> $now"; return 1; }
+	[[ $now =~ ^[0-9]+$ ]] && ((now == before + 1)) && return
+	echo "$name: $before -> $now"
+	return 1
 }
 
 # no_registration: Y's count of accepted registrations is still rreq_rx.
-no_registration() { [[ $(mob_stat "$NS_Y" rreq-rx) == "$rreq_rx" ]]; }
+no_registration() {
+	local now
+	now=$(mob_stat "$NS_Y" rreq-rx)
+	[[ $rreq_rx =~ ^[0-9]+$ && $now == "$rreq_rx" ]] && return
+	echo "rreq-rx $rreq_rx -> $now"
+	return 1
+}
+
+# What reaches Y from NAT A's address on port 4500 (nft counter), and
+# why Y's xfrm dropped packets (/proc/net/xfrm_stat): the injections below
+# must arrive and be dropped by ESP for the reason each one tests.
+ip netns exec "$NS_Y" nft -f - <<EOT
+table inet xm_obs {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr $RA_WAN4 udp dport 4500 counter
+	}
+}
+EOT
+# from_ra: packets Y received from NAT A on port 4500.
+from_ra() {
+	ip netns exec "$NS_Y" nft list table inet xm_obs |
+		awk '/counter/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+# xfrm_stat NAME: a counter of Y's /proc/net/xfrm_stat.
+# shellcheck disable=SC2016 # an awk program
+xfrm_stat() {
+	ip netns exec "$NS_Y" awk -v n="$1" '$1 == n { print $2 }' /proc/net/xfrm_stat
+}
+# dropped_by_esp N STAT RX0 STAT0: Y received N more packets from NAT A than
+# RX0, and its xfrm counter STAT grew by N from STAT0 (silent, for
+# busywait).
+dropped_by_esp() {
+	local rx st
+	rx=$(from_ra) st=$(xfrm_stat "$2")
+	[[ $rx =~ ^[0-9]+$ && $st =~ ^[0-9]+$ ]] && ((rx - $3 == $1 && st - $4 == $1))
+}
+# esp_drop_check DESC N STAT RX0 STAT0: the check of dropped_by_esp.
+esp_drop_check() {
+	ktap_check "$1: Y received $2 and ESP dropped them ($3 +$2)" \
+		busywait 10000 dropped_by_esp "$2" "$3" "$4" "$5" ||
+		ktap_diag "from NAT A: $4 -> $(from_ra), $3: $5 -> $(xfrm_stat "$3")"
+}
 
 # 1. Forged ESP from a third party: right SPI, garbage instead of a valid
-#    ICV. xfrm drops it before the module sees anything.
-rreq_rx=$(mob_stat "$NS_Y" rreq-rx)
-ip netns exec "$NS_RA" python3 -c '
-import socket, struct, os
+#    ICV. xfrm drops it (authentication failed) before the module sees
+#    anything.
+forge() {
+	ip netns exec "$NS_RA" python3 -c '
+import socket, struct, os, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("'"$RA_WAN4"'", 4500))
+s.bind((sys.argv[1], 4500))
 for seq in range(1000, 1010):
-    s.sendto(struct.pack("!II", 0x1000, seq) + os.urandom(96), ("'"$Y_WAN4"'", 4500))'
-ns_sleep 1
+    s.sendto(struct.pack("!II", 0x1000, seq) + os.urandom(96), (sys.argv[2], 4500))' "$RA_WAN4" "$Y_WAN4"
+}
+rreq_rx=$(mob_stat "$NS_Y" rreq-rx)
+rx0=$(from_ra) st0=$(xfrm_stat XfrmInStateProtoError)
+ktap_check "forged ESP: 10 packets sent from NAT A" forge
+esp_drop_check "forged ESP" 10 XfrmInStateProtoError "$rx0" "$st0"
 ktap_check "forged ESP: no registration accepted" no_registration
 y_unchanged "forged ESP"
 
-# 2. Replay: the captured RREQ packet, resent from another address.
+# 2. Replay: the captured RREQ packet (the one Y accepted above), resent
+#    from another address: xfrm's anti-replay drops it.
 if [[ -s $pcap ]]; then
-	ktap_run ip netns exec "$NS_RA" "${inject[@]}" replay "$pcap" "$RA_WAN4" "$Y_WAN4" 4500
-	ns_sleep 1
+	rx0=$(from_ra) st0=$(xfrm_stat XfrmInStateSeqError)
+	ktap_check "replayed RREQ: resent from NAT A" \
+		ip netns exec "$NS_RA" "${inject[@]}" replay "$pcap" "$RA_WAN4" "$Y_WAN4" 4500
+	esp_drop_check "replayed RREQ" 1 XfrmInStateSeqError "$rx0" "$st0"
 	ktap_check "replayed RREQ: not accepted" no_registration
 	y_unchanged "replayed RREQ"
 else
 	ktap_fail "replayed RREQ: capture" "no packet captured"
 fi
 rm -f "$pcap"
+ip netns exec "$NS_Y" nft delete table inet xm_obs
 
 # 3. Authenticated but bad messages, sent by a process on X through the
 #    tunnel (they pass ESP) from X's registration endpoint to Y's: each is
@@ -136,16 +192,12 @@ EOT
 rreq_rx=$(mob_stat "$NS_Y" rreq-rx)
 stale=$(mob_stat "$NS_Y" drop-stale)
 ktap_run ip netns exec "$NS_X" "${inject[@]}" msg stale 10.99.0.3 "$REG_DST" 4501
-ns_sleep 1
-# not_taken: the message was not handled as one of the connection.
-not_taken() {
-	local now
-	now=$(mob_stat "$NS_Y" drop-stale)
-	no_registration && [[ $now == "$stale" ]] && return
-	echo "rreq-rx $rreq_rx -> $(mob_stat "$NS_Y" rreq-rx), drop-stale $stale -> $now"
-	return 1
-}
-ktap_check "wrong-connection message: not taken as the connection's message" not_taken
+# Then the same message from the connection's endpoint, through the same
+# SA and Y's queue of messages: counted as stale once Y handled both.  The
+# first one, had it been taken as the connection's, would count too.
+ktap_run ip netns exec "$NS_X" "${inject[@]}" msg stale "$X_INNER4" "$REG_DST" 4501
+counted "wrong-connection message, then the same from the connection's endpoint" drop-stale "$stale"
+ktap_check "wrong-connection message: not taken as the connection's message" no_registration
 y_unchanged "wrong-connection message"
 
 # 5. The bystander namespace saw nothing.
@@ -163,23 +215,33 @@ ktap_check "other netns' SAs untouched" z_untouched
 #    is above every number the old SA sent. Capture order itself may differ
 #    slightly from numbering order (two CPUs send).
 pcap=$(mktemp --suffix=.pcap)
-ktap_bg ip netns exec "$NS_X" tcpdump -i any -U -w "$pcap" udp dst port 4500
+ktap_bg -o "$pcap.log" ip netns exec "$NS_X" tcpdump -i any -U -w "$pcap" udp dst port 4500
 tcpdump_pid=$!
-ns_sleep 1
+ns_cleanup_add "rm -f $pcap.log"
+busywait 10000 grep -q "listening on" "$pcap.log"
+# oseq_above N: X's outbound SA has sent more than N packets.
+oseq_above() { local o; o=$(mob_sa x out oseq); [[ $o =~ ^[0-9]+$ ]] && ((o > $1)); }
+oseq0=$(mob_sa x out oseq)
 ktap_bg ip netns exec "$NS_X" ping -q -i 0.01 -c 800 -I "$X_INNER4" "$Y_INNER4"
 ping_pid=$!
-ns_sleep 1
+# The move comes while the stream flows on the old SA.
+busywait 30000 oseq_above $((${oseq0:-0} + 50)) ||
+	ktap_diag "X's outbound SA: oseq ${oseq0:-?} -> $(mob_sa x out oseq)"
 mob_handover nat_a
 wait "$ping_pid"
 kill "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null
 rows=$("${inject[@]}" espseq-any "$pcap" "$MOB_SPI_XY")
 n=$(grep -c . <<<"$rows")
 dups=$(awk '{ print $1 }' <<<"$rows" | sort -n | uniq -d | wc -l)
+old_n=$(awk -v a="$X_B4" '$3 == a' <<<"$rows" | grep -c .)
+new_n=$(awk -v a="$X_A4" '$3 == a' <<<"$rows" | grep -c .)
 old_max=$(awk -v a="$X_B4" '$3 == a { if ($1 > m) m = $1 } END { print m + 0 }' <<<"$rows")
 new_min=$(awk -v a="$X_A4" '$3 == a && (m == "" || $1 < m) { m = $1 } END { print m + 0 }' <<<"$rows")
+# seq_increases: packets from both addresses, none twice, the moved SA's
+# numbers above the old ones.
 seq_increases() {
-	((n > 100 && dups == 0 && new_min > old_max)) && return
-	echo "$n packets, $dups repeated, old SA max $old_max, moved SA min $new_min"
+	((n > 100 && old_n > 0 && new_n > 0 && dups == 0 && new_min > old_max)) && return
+	echo "$n packets ($old_n from $X_B4, $new_n from $X_A4), $dups repeated, old SA max $old_max, moved SA min $new_min"
 	return 1
 }
 ktap_check "ESP sequence never repeats and increases across the move ($n packets, old <= $old_max < $new_min)" \

@@ -167,8 +167,15 @@ cd "${XM_CWD:-/}" || log "cannot cd to ${XM_CWD:-/}"
 log "running: ${XM_CMD[*]} (timeout ${XM_TIMEOUT:-?}s)"
 kmsg "running: ${XM_CMD[*]}"
 t3=$(uptime_s)
-outlog=/dev/shm/xm-output.log
-: >"$outlog"
+# The output goes straight to the results share (9p without caching: each
+# write reaches the host's file at once), so that what the command printed
+# before a kernel panic or a VM timeout is kept and counted.
+outlog=$XM_OUT/output.log
+if ! : >"$outlog"; then
+	log "cannot write $outlog, keeping the output in /dev/shm"
+	outlog=/dev/shm/xm-output.log
+	: >"$outlog"
+fi
 # Own session so leftovers (daemons a test forgot) can be killed as a group;
 # output goes to a file rather than a pipe, so a leftover holding stdout
 # cannot block us; tail streams it live to the serial console.
@@ -189,7 +196,7 @@ fi
 t4=$(uptime_s)
 ((rc == 124)) && log "command timed out after ${XM_TIMEOUT}s"
 log "command exit code $rc after $(awk -v a="$t3" -v b="$t4" 'BEGIN{printf "%.1f", b-a}')s"
-cp "$outlog" "$XM_OUT/output.log"
+[[ $outlog == "$XM_OUT/output.log" ]] || cp "$outlog" "$XM_OUT/output.log"
 
 # --- kernel health ---------------------------------------------------------
 dmesg >"$XM_OUT/dmesg.txt" 2>/dev/null

@@ -30,8 +30,10 @@
 # plus every --env NAME=VALUE and every XM_* / KSFT_* variable of the caller
 # (the ones above win).  Host paths are identical inside the guest.
 #
-# Results in DIR: output.log (command stdout+stderr, also streamed live to
-# this terminal through the serial console), rc (command exit code),
+# Results in DIR: output.log (command stdout+stderr, written into DIR as
+# the command prints it, so that a panic or a timeout keeps what came
+# before; also streamed live to this terminal through the serial
+# console), rc (command exit code),
 # dmesg.txt (guest kernel log), health.txt (kernel warning/taint check, one
 # KTAP line "ok - vm-health ..." / "not ok - vm-health ..."), console.log
 # (whole serial console, incl. panics), timing.txt, run-vm.txt (summary).
@@ -75,9 +77,11 @@ done
 (($# > 0)) || { echo "run-vm: no command given" >&2; usage; }
 [[ -n $krel && -n $out ]] || usage
 [[ $tmo =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ && $smp =~ ^[0-9]+$ ]] || usage
+# A kernel given by --vmlinuz may have no module tree if everything the VM
+# needs is built in (the debug kernel of "make check-debug").
+[[ -n $vmlinuz || -d /lib/modules/$krel/kernel ]] || { echo "run-vm: no /lib/modules/$krel/kernel" >&2; exit 2; }
 vmlinuz=${vmlinuz:-/boot/vmlinuz-$krel}
 [[ -r $vmlinuz ]] || { echo "run-vm: no kernel image $vmlinuz" >&2; exit 2; }
-[[ -d /lib/modules/$krel/kernel ]] || { echo "run-vm: no /lib/modules/$krel/kernel" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { echo "run-vm: qemu-system-x86_64 missing (scripts/deps.sh)" >&2; exit 2; }
 cwd=$(cd "$cwd" && pwd)
 

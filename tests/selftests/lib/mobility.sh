@@ -37,7 +37,9 @@ MOB_KEY_YX=0x2122232425262728292a2b2c2d2e2f3031323334
 MOB_SPI_XY=0x00001000
 MOB_SPI_YX=0x00002000
 
-# mob_load: load the module under test unless it is loaded.
+# mob_load: load the module under test unless it is loaded: status 4 if
+# it is not loaded and XM_KO is unset, else insmod's status (and its
+# messages on stderr).
 mob_load() {
 	[[ -d /sys/module/xfrm_mobility ]] && return 0
 	[[ -n ${XM_KO:-} ]] || return 4
@@ -117,12 +119,23 @@ mob_tunnel() {
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan
 }
 
-# mob_test_init CMD...: the start of every mobility selftest.
+# mob_test_init CMD...: the start of every mobility selftest.  Without
+# the module and without XM_KO the test skips; a module given in XM_KO that
+# does not load is a failure, reported with insmod's messages.
 mob_test_init() {
+	local rc
 	ktap_header
 	ktap_require_root
 	ktap_require_cmd "$@"
-	mob_load || ktap_skip_all "xfrm_mobility not loadable (XM_KO unset?)"
+	ktap_capture mob_load && rc=0 || rc=$?
+	case $rc in
+	0) ;;
+	4) ktap_skip_all "xfrm_mobility not loaded and XM_KO not set" ;;
+	*)
+		ktap_fail "module loads (insmod ${XM_KO:-})" "insmod failed ($rc): $KTAP_OUT"
+		ktap_finished
+		;;
+	esac
 }
 
 # mob_topo [ENCAP]: the topology (ns_topo_mobility) and, with ENCAP (udp or
@@ -286,20 +299,58 @@ mob_handover() {
 	ktap_run mobctl -n "$NS_X" handover name home
 }
 
-# mob_y_port_left PORT [MOVES]: Y's outbound SA no longer goes to PORT; the
-# new port (and Y's move counter since MOVES) is the check's note.
-mob_y_port_left() {
-	local now
-	now=$(mob_sa y out dport)
-	[[ $now != "$1" ]] || return
-	ktap_note " ($1 -> $now${2:+, moves $2 -> $(mob_stat "$NS_Y" moves)})"
+# mob_nat_port NS SRC: the source port NAT router NS maps X's ESP-in-UDP
+# flow SRC:4500 -> Y:4500 to, from its conntrack entry (nothing if there
+# is none).
+mob_nat_port() {
+	ns_ct_list "$1" | awk -v src="src=$2" -v dst="dst=$Y_WAN4" '
+		$3 != "udp" { next }
+		{
+			n = 0; ok = 0
+			for (i = 4; i <= NF; i++) {
+				if ($i ~ /^src=/) n++
+				if (n == 1 && ($i == src || $i == dst || $i == "sport=4500" || $i == "dport=4500")) ok++
+				if (n == 2 && ok == 4 && $i ~ /^dport=/) { print substr($i, 7); exit }
+			}
+		}'
 }
 
-# mob_registered_at ADDR: within 15 s each, Y's outbound SA goes to ADDR and
-# X's registration is done; otherwise both connections are shown.
+# mob_x_nat: "NS SRC" of the NAT in front of X in its current position
+# (nothing on the direct path).
+mob_x_nat() {
+	case $X_MODE in
+	nat_a) echo "$NS_RA $X_A4" ;;
+	nat_b) echo "$NS_RB $X_B4" ;;
+	esac
+}
+
+# mob_y_port_left PORT [MOVES]: Y's outbound SA no longer goes to PORT but
+# to the port the NAT in front of X now maps X's flow to; the new port (and
+# Y's move counter since MOVES) is the check's note.  Silent: for busywait.
+mob_y_port_left() {
+	local now nat
+	now=$(mob_sa y out dport)
+	# shellcheck disable=SC2046 # NS SRC
+	nat=$(mob_nat_port $(mob_x_nat))
+	[[ $now =~ ^[0-9]+$ && $now != "$1" && $now == "$nat" ]] || return
+	ktap_note " ($1 -> $now, the NAT's mapping${2:+, moves $2 -> $(mob_stat "$NS_Y" moves)})"
+}
+
+# mob_y_port_diag PORT: why mob_y_port_left PORT fails.
+mob_y_port_diag() {
+	# shellcheck disable=SC2046 # NS SRC
+	echo "Y's outbound port ${1:-?} -> $(mob_sa y out dport), the NAT maps X to port $(mob_nat_port $(mob_x_nat))"
+	# shellcheck disable=SC2046 # NS SRC
+	set -- $(mob_x_nat)
+	echo "conntrack of the NAT: $(ns_ct_list "$1" 2>&1)"
+}
+
+# mob_registered_at ADDR: Y's outbound SA goes to ADDR and X's registration
+# is done (within 30 s each: a bound on a failure, under load and loss);
+# otherwise both connections are shown.
 mob_registered_at() {
-	busywait 15000 mob_sa_is y out dst "$1" &&
-		busywait 15000 mob_sa_is x out reg-state registered && return
+	busywait 30000 mob_sa_is y out dst "$1" &&
+		busywait 30000 mob_sa_is x out reg-state registered && return
 	mob_show y x
 	return 1
 }
