@@ -109,13 +109,15 @@ mob_reinstall() {
 }
 
 # mob_tunnel [udp|none]: SA pairs on X (at its local address) and on Y (at
-# the address it sees for X), and Y's route to X's inner address.
+# the address it sees for X), and Y's route to X's inner address.  The
+# policies are between X's inner address and MOB_Y_NET (default
+# 10.88.0.0/24; 0.0.0.0/0 for a full tunnel).
 mob_tunnel() {
-	local encap=${1:-udp}
+	local encap=${1:-udp} ynet=${MOB_Y_NET:-10.88.0.0/24}
 	mob_sa_pair "$NS_X" "$(ns_x_local_addr4)" "$Y_WAN4" "$MOB_SPI_YX" "$MOB_SPI_XY" \
-		"$MOB_KEY_YX" "$MOB_KEY_XY" "$X_INNER4/32" 10.88.0.0/24 "$encap" || return
+		"$MOB_KEY_YX" "$MOB_KEY_XY" "$X_INNER4/32" "$ynet" "$encap" || return
 	mob_sa_pair "$NS_Y" "$Y_WAN4" "$(ns_x_seen_addr4)" "$MOB_SPI_XY" "$MOB_SPI_YX" \
-		"$MOB_KEY_XY" "$MOB_KEY_YX" 10.88.0.0/24 "$X_INNER4/32" "$encap" || return
+		"$MOB_KEY_XY" "$MOB_KEY_YX" "$ynet" "$X_INNER4/32" "$encap" || return
 	ns_ip "$NS_Y" route replace "$X_INNER4/32" dev y-wan
 }
 

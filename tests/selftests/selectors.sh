@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Registration with traffic selectors other than the host-to-subnet tunnel
+# of the other tests (topology: lib/netns.sh):
+#   0.0.0.0/0    a full tunnel, X's inner address to everything: the policy
+#                of a road warrior with a virtual IP;
+#   10.0.0.0/8   a wider subnet.
+# For each, with "encap auto": direct -> NAT B -> direct, checked by SA
+# state, registration state and inner pings in both directions, and no
+# registration message that could not be sent.
+set -uo pipefail
+
+dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/mobility.sh
+. "$dir/lib/mobility.sh"
+
+mob_test_init ip nft ping
+
+# moved NAME SEEN: after a handover request, Y's SAs are at SEEN, X is
+# registered, and inner traffic passes both ways.
+moved() {
+	ktap_check "$1: Y moved its SAs to $2, X registered" mob_registered_at "$2"
+	ktap_check "$1: traffic X->Y" busywait 30000 mob_ping_x2y
+	ktap_check "$1: traffic Y->X" busywait 30000 mob_ping_y2x
+}
+
+# no_tx_errors NS: the connection of NS sent every message it built.
+no_tx_errors() {
+	local n
+	n=$(mob_stat "$1" tx-errors)
+	ktap_note " (tx-errors ${n:-?})"
+	[[ $n == 0 ]]
+}
+
+for net in 0.0.0.0/0 10.0.0.0/8; do
+	ktap_run ns_cleanup
+	export MOB_Y_NET=$net
+	mob_setup
+	ktap_check "$net: baseline X->Y" busywait 10000 mob_ping_x2y
+	ktap_check "$net: baseline Y->X" mob_ping_y2x
+	mob_handover nat_b || ktap_fail "$net: direct->NAT B: handover request"
+	moved "$net: direct->NAT B" "$RB_WAN4"
+	mob_handover direct || ktap_fail "$net: NAT B->direct: handover request"
+	moved "$net: NAT B->direct" "$X_A4"
+	ktap_check "$net: X sent every registration message" no_tx_errors "$NS_X"
+	ktap_check "$net: Y sent every reply" no_tx_errors "$NS_Y"
+done
+
+ktap_finished
