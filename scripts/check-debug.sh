@@ -105,7 +105,9 @@ else
 	say "booting $krel: selftests${XM_DEBUG_SOAK:+, soak=$XM_DEBUG_SOAK}" \
 		"(per-test timeout ${XM_SELFTEST_TIMEOUT}s)"
 	t0=$EPOCHSECONDS
-	tests/vm/run-vm.sh --kernel "$krel" --vmlinuz "$bzimage" --ko "$ko" --out "$out" \
+	# The bzImage, not its vmlinux through the PVH entry: the KASAN kernel
+	# started that way ends at once, without a line on the console.
+	XM_VM_PVH=0 tests/vm/run-vm.sh --kernel "$krel" --vmlinuz "$bzimage" --ko "$ko" --out "$out" \
 		--timeout "${XM_DEBUG_VM_TIMEOUT:-7200}" --mem "${XM_DEBUG_VM_MEM:-2048}" \
 		--env XM_DEBUG_MODULES="$modroot" --env XM_DEBUG_BUILD="$name" \
 		--env XM_DEBUG_SOAK="${XM_DEBUG_SOAK:-0}" \
