@@ -368,10 +368,10 @@ out:
 
 /*
  * Inner packet of a registration message of @conn? Only a UDP packet
- * between the connection's traffic selectors is one: from an address of
- * the destination to one of the source of its outbound policy's selector
- * (any address of each prefix: 0.0.0.0/0 for a full tunnel), registration
- * port on both sides. Returns the UDP payload offset and length, or a
+ * between the connection's registration endpoints is one: from the
+ * destination to the source of its outbound policy's selector (0.0.0.0
+ * standing for %XM_ANY_ADDR4, see xm_reg_addr4()), registration port on
+ * both sides. Returns the UDP payload offset and length, or a
  * negative value (-EMSGSIZE: a registration message of a bad length).
  */
 static int reg_payload(struct sk_buff *skb, const struct xm_conn *conn,
@@ -389,10 +389,10 @@ static int reg_payload(struct sk_buff *skb, const struct xm_conn *conn,
 	ihl = iph->ihl * 4;
 	if (iph->protocol != IPPROTO_UDP || ihl < sizeof(*iph) ||
 	    ip_is_fragment(iph) ||
-	    !addr4_match(iph->daddr, READ_ONCE(conn->sel.saddr.a4),
-			 min_t(u8, READ_ONCE(conn->sel.prefixlen_s), 32)) ||
-	    !addr4_match(iph->saddr, READ_ONCE(conn->sel.daddr.a4),
-			 min_t(u8, READ_ONCE(conn->sel.prefixlen_d), 32)) ||
+	    iph->daddr != xm_reg_addr4(READ_ONCE(conn->sel.saddr.a4),
+				       READ_ONCE(conn->sel.prefixlen_s)) ||
+	    iph->saddr != xm_reg_addr4(READ_ONCE(conn->sel.daddr.a4),
+				       READ_ONCE(conn->sel.prefixlen_d)) ||
 	    !pskb_may_pull(skb, ihl + sizeof(*uh)))
 		return -EINVAL;
 	iph = ip_hdr(skb);

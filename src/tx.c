@@ -132,20 +132,6 @@ static void plain_sender_put(struct xm_net *xn)
 	xn->plain_sock = NULL;
 }
 
-/*
- * The inner address of a registration message on one side of the selector
- * @net/@plen: the selector's address, or, where that is 0.0.0.0 (a full
- * tunnel, 0.0.0.0/0), the SA's outer address @outer on that side, which
- * the selector then covers. The receiver takes any address of the prefix
- * (rx.c, reg.c), so the choice is the sender's.
- */
-static __be32 reg_addr(__be32 net, u8 plen, __be32 outer)
-{
-	if (net || !addr4_match(outer, net, min_t(u8, plen, 32)))
-		return net;
-	return outer;
-}
-
 /**
  * xm_tx_msg() - send a registration message inside the connection's ESP SA
  * @conn: connection
@@ -154,8 +140,8 @@ static __be32 reg_addr(__be32 net, u8 plen, __be32 outer)
  * @plain: send the ESP packet as plain ESP even if the SA is UDP-encapsulated
  *
  * The inner packet goes from the source to the destination of the outbound
- * policy's selector (an address of 0.0.0.0 in it: the SA's outer address
- * on that side), UDP port @conn->reg_port on both sides. It is routed
+ * policy's selector (xm_reg_addr4(): 0.0.0.0 stands for %XM_ANY_ADDR4),
+ * UDP port @conn->reg_port on both sides. It is routed
  * through XFRM like any packet of that flow, and sent only if the bundle's
  * outer SA is the connection's outbound SA: a registration message never
  * leaves unprotected or through another SA.
@@ -173,7 +159,6 @@ static __be32 reg_addr(__be32 net, u8 plen, __be32 outer)
 int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 	      bool plain)
 {
-	const struct xm_sa_id *out = &conn->sa[XFRM_MOBILITY_DIR_OUT];
 	struct net *net = conn->xn->net;
 	__be16 port = htons(conn->reg_port);
 	struct flowi4 fl4 = {};
@@ -185,12 +170,10 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 
 	lockdep_assert_held(&conn->xn->lock);
 
-	if (conn->sel.family != AF_INET || out->family != AF_INET)
+	if (conn->sel.family != AF_INET)
 		return -EAFNOSUPPORT;
-	fl4.saddr = reg_addr(conn->sel.saddr.a4, conn->sel.prefixlen_s,
-			     out->saddr.a4);
-	fl4.daddr = reg_addr(conn->sel.daddr.a4, conn->sel.prefixlen_d,
-			     out->daddr.a4);
+	fl4.saddr = xm_reg_addr4(conn->sel.saddr.a4, conn->sel.prefixlen_s);
+	fl4.daddr = xm_reg_addr4(conn->sel.daddr.a4, conn->sel.prefixlen_d);
 	if (!fl4.daddr)
 		return -EDESTADDRREQ;
 	if (plain) {

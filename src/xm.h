@@ -92,6 +92,27 @@ struct xm_endpoints {
 	bool in_plain;
 };
 
+/**
+ * xm_reg_addr4() - inner address of registration messages on one side
+ * @net: the outbound policy selector's address on that side
+ * @plen: its prefix length
+ *
+ * The selector's address, or, where that is 0.0.0.0 (a full tunnel,
+ * 0.0.0.0/0), %XM_ANY_ADDR4 within the prefix: 0.0.0.0 is no address to
+ * route to. Both ends compute it alike (Documentation/wire-format.rst).
+ *
+ * Return: the address, 0 for a prefix that holds no such address.
+ */
+static inline __be32 xm_reg_addr4(__be32 net, u8 plen)
+{
+	u32 host;
+
+	if (net || plen >= 32)
+		return net;
+	host = XM_ANY_ADDR4 & (~0U >> plen);
+	return host ? htonl(host) : 0;
+}
+
 /* Whether @a and @b are the same endpoints, @in_plain aside. */
 static inline bool xm_ep_same(const struct xm_endpoints *a,
 			      const struct xm_endpoints *b)

@@ -8,14 +8,17 @@
 #   10.0.0.0/8   a wider subnet.
 # For each, with "encap auto": direct -> NAT B -> direct, checked by SA
 # state, registration state and inner pings in both directions, and no
-# registration message that could not be sent.
+# registration message that could not be sent; and a datagram of X's from
+# the registration port to a service on the registration port behind Y is
+# ordinary traffic, answered by the service.
 set -uo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/mobility.sh
 . "$dir/lib/mobility.sh"
 
-mob_test_init ip nft ping
+mob_test_init ip nft ping python3
+inject=(python3 "$dir/xm_inject.py")
 
 # moved NAME SEEN: after a handover request, Y's SAs are at SEEN, X is
 # registered, and inner traffic passes both ways.
@@ -33,12 +36,36 @@ no_tx_errors() {
 	[[ $n == 0 ]]
 }
 
+# echo_4501 NET: X's datagram from port 4501 to the echo service on
+# Y_INNER4:4501 comes back.
+echo_4501() {
+	local log out pid rc=0
+	log=$(mktemp)
+	ktap_bg -o "$log" ip netns exec "$NS_Y" "${inject[@]}" echo-serve "$Y_INNER4" 4501 30
+	pid=$!
+	if ! busywait 10000 grep -q '^ready' "$log"; then
+		echo "echo service: $(cat "$log")"
+		rc=1
+	elif out=$(ip netns exec "$NS_X" "${inject[@]}" echo "$X_INNER4" 4501 "$Y_INNER4" 4501); then
+		ktap_note " ($out)"
+	else
+		echo "$out"
+		mob_show y
+		rc=1
+	fi
+	kill "$pid" 2>/dev/null
+	rm -f "$log"
+	return "$rc"
+}
+
 for net in 0.0.0.0/0 10.0.0.0/8; do
 	ktap_run ns_cleanup
 	export MOB_Y_NET=$net
 	mob_setup
 	ktap_check "$net: baseline X->Y" busywait 10000 mob_ping_x2y
 	ktap_check "$net: baseline Y->X" mob_ping_y2x
+	ktap_check "$net: a service on port 4501 behind Y answers X's datagram from port 4501" \
+		echo_4501
 	mob_handover nat_b || ktap_fail "$net: direct->NAT B: handover request"
 	moved "$net: direct->NAT B" "$RB_WAN4"
 	mob_handover direct || ktap_fail "$net: NAT B->direct: handover request"
