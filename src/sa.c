@@ -307,6 +307,13 @@ static int resolve(struct xm_conn *conn, bool fast,
 		return -ENOENT;
 	}
 	xm_pols_put(c.pols, c.n);
+	if (c.t.sel.family == AF_INET &&
+	    (!xm_reg_addr4(c.t.sel.saddr.a4, c.t.sel.prefixlen_s) ||
+	     !xm_reg_addr4(c.t.sel.daddr.a4, c.t.sel.prefixlen_d))) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the policy selector has no address for registration messages (0.0.0.0/N, N > 1)");
+		return -EINVAL;
+	}
 
 	if (!fast || !find_states_fast(conn, &c.t, &s)) {
 		xfrm_state_walk_init(&swalk, IPPROTO_ESP, NULL);

@@ -174,8 +174,8 @@ int xm_tx_msg(struct xm_conn *conn, const void *buf, unsigned int len,
 		return -EAFNOSUPPORT;
 	fl4.saddr = xm_reg_addr4(conn->sel.saddr.a4, conn->sel.prefixlen_s);
 	fl4.daddr = xm_reg_addr4(conn->sel.daddr.a4, conn->sel.prefixlen_d);
-	if (!fl4.daddr)
-		return -EDESTADDRREQ;
+	if (!fl4.saddr || !fl4.daddr)
+		return -EDESTADDRREQ;	/* refused by conn add already */
 	if (plain) {
 		err = plain_sender_get(conn->xn);
 		if (err)

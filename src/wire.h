@@ -31,9 +31,9 @@
 #define XM_DEFAULT_PORT		4501	/* inner UDP destination port */
 /*
  * The inner packet goes between the selectors' addresses; a selector
- * address of 0.0.0.0 (0.0.0.0/0: a full tunnel) stands for this address
- * within its prefix (the prefix's bits, this address's host bits), on
- * both ends: 192.0.0.8, the IPv4 dummy address (RFC 7600).
+ * address of 0.0.0.0 with a prefix of 0 or 1 bits (a full tunnel) stands
+ * for this address within its prefix (the prefix's bits, this address's
+ * host bits), on both ends: 192.0.0.8, the IPv4 dummy address (RFC 7600).
  */
 #define XM_ANY_ADDR4		0xc0000008U
 #define XM_MSG_MAX		512	/* header + TLVs, in bytes */

@@ -98,19 +98,18 @@ struct xm_endpoints {
  * @plen: its prefix length
  *
  * The selector's address, or, where that is 0.0.0.0 (a full tunnel,
- * 0.0.0.0/0), %XM_ANY_ADDR4 within the prefix: 0.0.0.0 is no address to
- * route to. Both ends compute it alike (Documentation/wire-format.rst).
+ * 0.0.0.0/0, or half of one, 0.0.0.0/1), %XM_ANY_ADDR4 within the prefix:
+ * 0.0.0.0 is no address to route to. Both ends compute it alike
+ * (Documentation/wire-format.rst).
  *
- * Return: the address, 0 for a prefix that holds no such address.
+ * Return: the address; 0 for 0.0.0.0/2 to 0.0.0.0/32, which hold no
+ * address a route lookup takes (0.0.0.0/8 is "this network").
  */
 static inline __be32 xm_reg_addr4(__be32 net, u8 plen)
 {
-	u32 host;
-
-	if (net || plen >= 32)
+	if (net || plen > 1)
 		return net;
-	host = XM_ANY_ADDR4 & (~0U >> plen);
-	return host ? htonl(host) : 0;
+	return htonl(XM_ANY_ADDR4 & (~0U >> plen));
 }
 
 /* Whether @a and @b are the same endpoints, @in_plain aside. */

@@ -5,7 +5,8 @@
 # of the other tests (topology: lib/netns.sh):
 #   0.0.0.0/0    a full tunnel, X's inner address to everything: the policy
 #                of a road warrior with a virtual IP;
-#   10.0.0.0/8   a wider subnet.
+#   10.0.0.0/8   a wider subnet;
+#   0.0.0.0/2    refused by conn add (no address to send to).
 # For each, with "encap auto": direct -> NAT B -> direct, checked by SA
 # state, registration state and inner pings in both directions, and no
 # registration message that could not be sent; and a datagram of X's from
@@ -73,5 +74,20 @@ for net in 0.0.0.0/0 10.0.0.0/8; do
 	ktap_check "$net: X sent every registration message" no_tx_errors "$NS_X"
 	ktap_check "$net: Y sent every reply" no_tx_errors "$NS_Y"
 done
+
+# 0.0.0.0/2 holds no address the inner packet could go to: conn add says
+# so instead of a connection that never registers.
+refused() {
+	local out rc=0
+	out=$(mobctl -n "$NS_X" conn add name home reqid 1 role mobile 2>&1) || rc=$?
+	ktap_note " ($out)"
+	((rc != 0)) && [[ $out == *"no address for registration messages"* ]] && return
+	echo "conn add: exit $rc: $out"
+	return 1
+}
+ktap_run ns_cleanup
+export MOB_Y_NET=0.0.0.0/2
+mob_topo udp
+ktap_check "0.0.0.0/2: conn add refused with a reason" refused
 
 ktap_finished
